@@ -1,0 +1,24 @@
+// Grading configuration: the same suites in tests/ grade whichever tree WORKBOOK_TARGET names.
+// Tooling is TypeScript; tsx's hook lets Jest load the runner and reporter written in it.
+require('tsx/cjs/api').register();
+const { resolveTarget } = require('./tooling/target.ts');
+const { tsxNodeOptions } = require('./tooling/jest/grader-environment.ts');
+
+const target = resolveTarget();
+process.env.NODE_OPTIONS = tsxNodeOptions();
+
+/** @type {import('jest').Config} */
+module.exports = {
+  rootDir: __dirname,
+  roots: ['<rootDir>/tests', target.dir],
+  testMatch: ['<rootDir>/tests/*/*/*.test.ts'],
+  moduleNameMapper: { '^@target/(.*)$': `${target.dir}/$1` },
+  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023' } }] },
+  testEnvironment: 'node',
+  runner: '<rootDir>/tooling/jest/isolated-runner.ts',
+  reporters: ['<rootDir>/tooling/jest/scorecard-reporter.ts'],
+  maxWorkers: 2,
+  testTimeout: 10000,
+  cacheDirectory: '<rootDir>/node_modules/.cache/jest',
+  watchPathIgnorePatterns: ['<rootDir>/.workbook/', '<rootDir>/node_modules/'],
+};

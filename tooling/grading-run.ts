@@ -1,0 +1,55 @@
+/**
+ * Runs one grading pass (`jest`, exactly what `npm test` runs) against a target in a child process and
+ * reads back the results file it writes. Used by verify, the repeat script and the benchmark.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { WORKBOOK_ROOT } from './manifest';
+import type { ResultsFile } from './results-file';
+
+const JEST_BIN = require.resolve('jest/bin/jest');
+
+export interface GradingRun {
+  target: string;
+  patterns: string[];
+  exitCode: number | null;
+  seconds: number;
+  results: ResultsFile | undefined;
+  /** Everything Jest printed (the scorecard), for diagnosing a failed check. */
+  output: string;
+}
+
+export function gradingRun(target: string, patterns: string[] = []): Promise<GradingRun> {
+  const scratch = mkdtempSync(path.join(tmpdir(), 'workbook-run-'));
+  const resultsFile = path.join(scratch, 'results.json');
+  const started = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [JEST_BIN, '--ci', ...patterns], {
+      cwd: WORKBOOK_ROOT,
+      env: { ...process.env, WORKBOOK_TARGET: target, WORKBOOK_RESULTS: resultsFile, FORCE_COLOR: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (exitCode) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      let results: ResultsFile | undefined;
+      try {
+        results = JSON.parse(readFileSync(resultsFile, 'utf8')) as ResultsFile;
+      } catch {
+        results = undefined;
+      }
+      rmSync(scratch, { recursive: true, force: true });
+      resolve({ target, patterns, exitCode, seconds, results, output });
+    });
+  });
+}
+
+/** The tests of one exercise in a results file (each test's name starts with the exercise id). */
+export function testsOf(results: ResultsFile, exerciseId: string): ResultsFile['tests'] {
+  return results.tests.filter((test) => test.name.startsWith(`${exerciseId} › `));
+}

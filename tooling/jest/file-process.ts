@@ -1,0 +1,34 @@
+/**
+ * Runs one grading suite inside a fresh process that the isolated runner started in its own process
+ * group. It uses the very code path of Jest's own worker processes (jest-runner's testWorker), so a
+ * suite behaves here exactly as it would under plain Jest, but whatever the graded code does to this
+ * process (exit, hang, crash, leave children behind) stays in this process group.
+ */
+import path from 'node:path';
+import type { FileJob, FileMessage } from './file-protocol';
+
+interface JestTestWorker {
+  setup(data: FileJob['setup']): Promise<void>;
+  worker(args: FileJob['work']): Promise<unknown>;
+}
+
+// jest-runner does not export its worker entry; resolve the file next to its package.json.
+const testWorkerFile = path.join(path.dirname(require.resolve('jest-runner/package.json')), 'build/testWorker.js');
+
+function send(message: FileMessage): Promise<void> {
+  return new Promise((resolve) => process.send!(message, () => resolve()));
+}
+
+process.once('message', async (job: FileJob) => {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a file path, resolved at run time
+    const testWorker = require(testWorkerFile) as JestTestWorker;
+    await testWorker.setup(job.setup);
+    const result = await testWorker.worker(job.work);
+    await send({ kind: 'result', result });
+  } catch (error) {
+    const { message, stack } = error as Error;
+    await send({ kind: 'error', message: String(message), stack: String(stack ?? message) });
+  }
+  // The parent kills this process group once it has the result; leaked handles cannot keep it alive.
+});

@@ -1,0 +1,22 @@
+/**
+ * The environment every graded process runs with. TypeScript entry files that graded code starts
+ * (worker threads, child processes) load with no set-up by the learner, because tsx's CommonJS hook is
+ * preloaded through NODE_OPTIONS, which every Node process and worker thread started below inherits.
+ */
+import path from 'node:path';
+
+const TSX_HOOK = require.resolve('tsx/cjs');
+
+export function tsxNodeOptions(existing = process.env.NODE_OPTIONS ?? ''): string {
+  if (existing.includes(TSX_HOOK)) return existing;
+  return `${existing} --require ${JSON.stringify(TSX_HOOK)}`.trim();
+}
+
+export function graderEnvironment(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NODE_OPTIONS: tsxNodeOptions(),
+    // Keep swc's and tsx's caches beside the workbook's other state.
+    TSX_TSCONFIG_PATH: path.resolve(__dirname, '../../tsconfig.json'),
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * `npm run repeat -- [--runs N] [--busy] [--only <exercise id>]`: grades the solutions and every
+ * known-wrong variant round N times and reports any run where a solution lost points or a variant
+ * kept full marks. With --busy, every core is kept busy by a CPU hog for the whole time, to show the
+ * grading does not depend on an idle machine.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { gradingRun, testsOf } from './grading-run';
+import { findExercise, loadManifest, WORKBOOK_ROOT } from './manifest';
+import { assembleRounds } from './variants';
+
+function startHogs(): ChildProcess[] {
+  return Array.from({ length: availableParallelism() }, () =>
+    spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }),
+  );
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string', default: '10' },
+      busy: { type: 'boolean', default: false },
+      only: { type: 'string' },
+    },
+  });
+  const runs = Number(values.runs);
+  const manifest = loadManifest();
+  const only = values.only === undefined ? undefined : findExercise(manifest, values.only);
+  if (values.only !== undefined && !only) throw new Error(`no exercise "${values.only}"`);
+  const patterns = only ? [`tests/${only.id}/`] : [];
+  const rounds = assembleRounds(
+    manifest,
+    path.join(WORKBOOK_ROOT, '.workbook', 'repeat-variants'),
+    (v) => !only || v.exerciseId === only.id,
+  );
+  const hogs = values.busy ? startHogs() : [];
+  const problems: string[] = [];
+  const times: number[] = [];
+  let variantChecks = 0;
+  try {
+    for (let run = 1; run <= runs; run += 1) {
+      const solutions = await gradingRun('solutions', patterns);
+      times.push(solutions.seconds);
+      const lost = solutions.results?.tests.filter((test) => test.status !== 'passed') ?? [];
+      if (!solutions.results || lost.length > 0 || solutions.exitCode !== 0) {
+        problems.push(
+          `run ${run}: solutions not at full marks: ${lost.map((t) => `${t.name}: ${t.output}`).join('; ') || solutions.output}`,
+        );
+      }
+      for (const round of rounds) {
+        const graded = await gradingRun(round.dir, patterns);
+        for (const variant of round.variants) {
+          variantChecks += 1;
+          const tests = graded.results ? testsOf(graded.results, variant.exerciseId) : [];
+          if (tests.length === 0 || tests.every((test) => test.status === 'passed')) {
+            problems.push(`run ${run}: variant ${variant.exerciseId} ✗ ${variant.name} kept full marks`);
+          }
+        }
+      }
+      console.log(
+        `run ${run}/${runs}: solutions ${solutions.results?.score}/${solutions.results?.max_score} in ${solutions.seconds.toFixed(1)} s; ${rounds.length} variant rounds graded`,
+      );
+    }
+  } finally {
+    for (const hog of hogs) hog.kill('SIGKILL');
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  console.log(
+    `\n${values.busy ? 'busy' : 'idle'} machine: solutions graded ${runs}× — median ${sorted[Math.floor(runs / 2)]!.toFixed(2)} s, max ${sorted.at(-1)!.toFixed(2)} s`,
+  );
+  console.log(`variant checks: ${variantChecks}, problems: ${problems.length}`);
+  for (const problem of problems) console.log(`  ✗ ${problem}`);
+  return problems.length === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => (process.exitCode = code),
+  (error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  },
+);

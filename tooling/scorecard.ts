@@ -1,0 +1,78 @@
+/** Renders grades as the scorecard a learner reads after `npm test`. */
+import { styleText } from 'node:util';
+import type { ExerciseGrade, ExerciseStatus, Grades } from './grades';
+
+type Style = Parameters<typeof styleText>[0];
+
+export interface RenderOptions {
+  color: boolean;
+  targetLabel: string;
+  seconds: number;
+  resultsFile?: string;
+}
+
+const STATUS_LOOK: Record<ExerciseStatus, { mark: string; style: Style }> = {
+  passed: { mark: '✓', style: 'green' },
+  failing: { mark: '✗', style: 'red' },
+  'not started': { mark: '·', style: 'gray' },
+  hung: { mark: '⧗', style: 'magenta' },
+  exited: { mark: '!', style: 'magenta' },
+  crashed: { mark: '!', style: 'magenta' },
+};
+
+const MESSAGE_LINES = 6;
+
+function formatPoints(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toFixed(1);
+}
+
+function indent(text: string, prefix: string): string {
+  return text
+    .split('\n')
+    .map((line) => prefix + line)
+    .join('\n');
+}
+
+function clip(message: string): string {
+  const lines = message.split('\n');
+  return lines.length <= MESSAGE_LINES ? message : [...lines.slice(0, MESSAGE_LINES), '…'].join('\n');
+}
+
+export function renderScorecard(grades: Grades, options: RenderOptions): string {
+  const paint = (style: Style, text: string): string => (options.color ? styleText(style, text) : text);
+  const nameWidth = Math.max(10, ...grades.exercises.map((grade) => grade.exercise.name.length));
+  const out: string[] = ['', paint('bold', `Concurrency workbook · grading ${options.targetLabel}`)];
+  let chapter = '';
+  const row = (grade: ExerciseGrade): void => {
+    const look = STATUS_LOOK[grade.status];
+    const points = `${formatPoints(grade.score)} / ${grade.maxScore}`;
+    out.push(
+      `  ${paint(look.style, look.mark)} ${grade.exercise.name.padEnd(nameWidth)}  ${paint(look.style, grade.status.padEnd(11))}  ${points.padStart(9)}`,
+    );
+    if (grade.status === 'passed') return;
+    if (grade.status !== 'not started' && grade.firstFailure) out.push(indent(clip(grade.firstFailure), '      '));
+    out.push(paint('dim', `      hint: npm run hint -- ${grade.exercise.id}`));
+  };
+  for (const grade of grades.exercises) {
+    if (grade.exercise.chapterId !== chapter) {
+      chapter = grade.exercise.chapterId;
+      out.push('', paint('bold', `${chapter.slice(0, 2)} ${grade.exercise.chapterTitle}`));
+    }
+    row(grade);
+  }
+  for (const stray of grades.strays) out.push('', paint('yellow', `Not graded (no manifest entry): ${stray}`));
+  const passed = grades.exercises.filter((grade) => grade.status === 'passed').length;
+  const full = grades.exercises.length > 0 && passed === grades.exercises.length;
+  out.push(
+    '',
+    paint(
+      full ? 'green' : 'bold',
+      `Total ${formatPoints(grades.score)} / ${grades.maxScore} points · ${passed} of ${grades.exercises.length} exercises passed · ${options.seconds.toFixed(1)} s`,
+    ),
+  );
+  if (grades.exercises.length === 0)
+    out.push('No exercise matched. Try `npm test` alone, or an id such as 02-processes/run-command.');
+  if (options.resultsFile) out.push(paint('dim', `Results: ${options.resultsFile}`));
+  out.push('');
+  return out.join('\n');
+}
