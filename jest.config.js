@@ -4,7 +4,18 @@ require('tsx/cjs/api').register();
 const { resolveTarget } = require('./tooling/target.ts');
 const { tsxNodeOptions } = require('./tooling/jest/grader-environment.ts');
 
-const target = resolveTarget();
+const { loadManifest, ManifestError } = require('./tooling/manifest.ts');
+
+// A broken manifest or target stops grading at once, with the file and field named, not a stack trace.
+let target;
+try {
+  loadManifest();
+  target = resolveTarget();
+} catch (error) {
+  if (!(error instanceof ManifestError) && !/WORKBOOK_TARGET/.test(String(error))) throw error;
+  console.error(`\n${error.message}\n`);
+  process.exit(2);
+}
 process.env.NODE_OPTIONS = tsxNodeOptions();
 
 /** @type {import('jest').Config} */

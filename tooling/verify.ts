@@ -146,6 +146,18 @@ async function main(): Promise<void> {
       ];
     }),
   );
+  reports.push(
+    await step('tooling unit tests', async () => {
+      const { ok, output } = await command(process.execPath, [
+        require.resolve('jest/bin/jest'),
+        '-c',
+        'jest.tooling.config.js',
+        '--ci',
+      ]);
+      const counts = /Tests:.*$/m.exec(output)?.[0];
+      return ok ? [counts ?? ''] : [`✗ ${output.trim()}`];
+    }),
+  );
   if (!manifest) return finish(reports, started);
   const m = manifest;
   reports.push(

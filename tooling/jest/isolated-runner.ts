@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { buildFailureTestResult, type TestResult } from '@jest/test-result';
+import type { TestResult } from '@jest/test-result';
 import type { Config } from '@jest/types';
 import {
   EmittingTestRunner,
@@ -66,7 +66,11 @@ export default class IsolatedRunner extends EmittingTestRunner {
           await this.#emit('test-file-success', [test, result]);
         } catch (error) {
           const failure = error instanceof SuiteFailure ? error : new SuiteFailure('crashed', String(error));
-          await this.#emit('test-file-success', [test, failedSuiteResult(test.path, failure)]);
+          // Jest turns this into a suite-level "test exec error" that keeps `type`, read by the scorecard.
+          await this.#emit('test-file-failure', [
+            test,
+            { message: failure.message, stack: failure.message, type: failure.kind },
+          ]);
         }
       }
     };
@@ -172,14 +176,4 @@ function killGroup(child: ChildProcess): void {
   } catch {
     // The group is already gone.
   }
-}
-
-function failedSuiteResult(testPath: string, failure: SuiteFailure): TestResult {
-  const result = buildFailureTestResult(testPath, {
-    message: failure.message,
-    stack: failure.message,
-    type: failure.kind,
-  });
-  result.failureMessage = failure.message;
-  return result;
 }
