@@ -12,7 +12,8 @@ async function time(runs: number, patterns: string[]): Promise<number[]> {
   for (let run = 0; run < runs; run += 1) {
     const graded = await gradingRun('solutions', patterns);
     const full = graded.results && graded.results.score === graded.results.max_score;
-    if (!full) throw new Error(`grading ${patterns.join(' ') || 'everything'} did not give full marks:\n${graded.output}`);
+    if (!full)
+      throw new Error(`grading ${patterns.join(' ') || 'everything'} did not give full marks:\n${graded.output}`);
     seconds.push(graded.seconds);
   }
   return seconds.sort((a, b) => a - b);

@@ -6,11 +6,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { gradingRun, testsOf } from './grading-run';
-import { findExercise, loadManifest, WORKBOOK_ROOT } from './manifest';
-import { assembleRounds } from './variants';
+import { findExercise, loadManifest } from './manifest';
+import { assembleRounds, removeRounds, roundsDirectory } from './variants';
 
 function startHogs(): ChildProcess[] {
   return Array.from({ length: availableParallelism() }, () =>
@@ -31,11 +30,8 @@ async function main(): Promise<number> {
   const only = values.only === undefined ? undefined : findExercise(manifest, values.only);
   if (values.only !== undefined && !only) throw new Error(`no exercise "${values.only}"`);
   const patterns = only ? [`tests/${only.id}/`] : [];
-  const rounds = assembleRounds(
-    manifest,
-    path.join(WORKBOOK_ROOT, '.workbook', 'repeat-variants'),
-    (v) => !only || v.exerciseId === only.id,
-  );
+  const roundsDir = roundsDirectory();
+  const rounds = assembleRounds(manifest, roundsDir, (v) => !only || v.exerciseId === only.id);
   const hogs = values.busy ? startHogs() : [];
   const problems: string[] = [];
   const times: number[] = [];
@@ -66,6 +62,7 @@ async function main(): Promise<number> {
     }
   } finally {
     for (const hog of hogs) hog.kill('SIGKILL');
+    removeRounds(roundsDir);
   }
   const sorted = [...times].sort((a, b) => a - b);
   console.log(

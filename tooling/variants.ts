@@ -4,7 +4,7 @@
  * To grade them cheaply, variants are assembled into "rounds": round k is a copy of `solutions/` with
  * the k-th variant of every exercise laid over it, so one grading pass checks many variants at once.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { WORKBOOK_ROOT, type Manifest } from './manifest';
 
@@ -33,11 +33,24 @@ export function variantsOf(exerciseId: string, root = WORKBOOK_ROOT): Variant[] 
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** Builds every round under `into` (replacing what was there) and returns them. */
+/**
+ * A fresh directory for assembled rounds, inside the workbook (so the trees resolve its node_modules and
+ * tsconfig) and private to this process (so concurrent runs never share one). Remove it when done.
+ */
+export function roundsDirectory(): string {
+  const parent = path.join(WORKBOOK_ROOT, '.workbook');
+  mkdirSync(parent, { recursive: true });
+  return mkdtempSync(path.join(parent, 'variants-'));
+}
+
+export function removeRounds(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Builds every round under `into` and returns them. */
 export function assembleRounds(manifest: Manifest, into: string, only?: (variant: Variant) => boolean): VariantRound[] {
   const perExercise = manifest.exercises.map((exercise) => variantsOf(exercise.id).filter(only ?? (() => true)));
   const count = Math.max(0, ...perExercise.map((variants) => variants.length));
-  rmSync(into, { recursive: true, force: true });
   const rounds: VariantRound[] = [];
   for (let index = 0; index < count; index += 1) {
     const dir = path.join(into, `round-${index + 1}`);

@@ -11,9 +11,7 @@ import { checkConsistency } from './consistency';
 import { NOT_IMPLEMENTED } from './grades';
 import { gradingRun, testsOf, type GradingRun } from './grading-run';
 import { loadManifest, WORKBOOK_ROOT, type Manifest } from './manifest';
-import { assembleRounds, type VariantRound } from './variants';
-
-const VARIANTS_DIR = path.join(WORKBOOK_ROOT, '.workbook', 'variants');
+import { assembleRounds, removeRounds, roundsDirectory, type VariantRound } from './variants';
 
 interface StepReport {
   name: string;
@@ -104,10 +102,10 @@ function checkRound(run: GradingRun, round: VariantRound, manifest: Manifest): s
   return lines;
 }
 
-function variantTsconfig(): string {
-  const file = path.join(VARIANTS_DIR, 'tsconfig.json');
+function variantTsconfig(dir: string): string {
+  const file = path.join(dir, 'tsconfig.json');
   const config = {
-    extends: path.relative(VARIANTS_DIR, path.join(WORKBOOK_ROOT, 'tsconfig.json')),
+    extends: path.relative(dir, path.join(WORKBOOK_ROOT, 'tsconfig.json')),
     include: ['round-*/**/*.ts'],
   };
   writeFileSync(file, JSON.stringify(config, null, 2));
@@ -168,11 +166,12 @@ async function main(): Promise<void> {
       checkStubs(await gradingRun('exercises'), m),
     ),
   );
-  const rounds = assembleRounds(m, VARIANTS_DIR);
+  const roundsDir = roundsDirectory();
+  const rounds = assembleRounds(m, roundsDir);
   const variantCount = rounds.reduce((sum, round) => sum + round.variants.length, 0);
   reports.push(
     await step(`type-check the ${variantCount} known-wrong variants`, async () => {
-      const { ok, output } = await command(bin('tsc'), ['--noEmit', '-p', variantTsconfig()]);
+      const { ok, output } = await command(bin('tsc'), ['--noEmit', '-p', variantTsconfig(roundsDir)]);
       return ok ? [] : [`✗ ${output.trim()}`];
     }),
   );
@@ -186,6 +185,7 @@ async function main(): Promise<void> {
       return lines;
     }),
   );
+  removeRounds(roundsDir);
   finish(reports, started);
 }
 
