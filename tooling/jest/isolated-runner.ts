@@ -23,6 +23,7 @@ import { DEFAULT_TIME_LIMIT_SECONDS, exerciseIdOfTestFile, loadManifest } from '
 import { SuiteFailure, type SuiteFailureKind } from '../suite-failure';
 import { graderEnvironment } from './grader-environment';
 import type { FileJob, FileMessage } from './file-protocol';
+import { SuiteProgress } from './suite-progress';
 
 const FILE_PROCESS = path.join(__dirname, 'file-process.ts');
 /** How much of a suite's own stdout/stderr is kept to explain a crash. */
@@ -124,8 +125,11 @@ export default class IsolatedRunner extends EmittingTestRunner {
         if ('result' in outcome) resolve(outcome.result);
         else reject(outcome.failure);
       };
-      const fail = (kind: SuiteFailureKind, message: string): void =>
-        finish({ failure: new SuiteFailure(kind, message, output) });
+      const progress = new SuiteProgress();
+      const fail = (kind: SuiteFailureKind, message: string): void => {
+        const context = progress.describe();
+        finish({ failure: new SuiteFailure(kind, context ? `${message}\n${context}` : message, output) });
+      };
 
       const timer = setTimeout(
         () =>
@@ -139,6 +143,7 @@ export default class IsolatedRunner extends EmittingTestRunner {
       );
 
       child.on('message', (message: FileMessage | unknown) => {
+        progress.observe(message);
         if (!isFileMessage(message)) return;
         if (message.kind === 'result') finish({ result: message.result as TestResult });
         else fail('crashed', `the suite could not run: ${message.stack}`);
