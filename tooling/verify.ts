@@ -107,6 +107,8 @@ function variantTsconfig(dir: string): string {
   const config = {
     extends: path.relative(dir, path.join(WORKBOOK_ROOT, 'tsconfig.json')),
     include: ['round-*/**/*.ts'],
+    // The workbook's own exclude list names .workbook/, where these rounds live.
+    exclude: [],
   };
   writeFileSync(file, JSON.stringify(config, null, 2));
   return file;

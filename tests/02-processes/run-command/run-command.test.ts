@@ -88,6 +88,44 @@ describe('run()', () => {
     }
   });
 
+  test('keeps a multi-byte character that arrives split across two chunks', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'run-command-'));
+    try {
+      const readyFile = path.join(dir, 'ready');
+      const pending = run(node, [fixture('splits-a-character.js'), readyFile]);
+      let pid = 0;
+      await waitUntil(
+        () => {
+          try {
+            pid = Number(readFileSync(readyFile, 'utf8'));
+          } catch {
+            return false;
+          }
+          return pid > 0;
+        },
+        8000,
+        'the test program never started (is run() spawning the command with its arguments?).',
+      );
+      started.push(pid);
+      // The first byte was written before the ready file: by the end of this loop turn's poll phase,
+      // Node has read it as a chunk of its own. Only then does the child write the rest.
+      await new Promise((resolve) => setImmediate(resolve));
+      process.kill(pid, 'SIGUSR2');
+      const result = await within(pending, 8000, 'run() never resolved for a child that writes one character.');
+      for (const stream of ['stdout', 'stderr'] as const) {
+        assert.equal(
+          result[stream],
+          '€',
+          `${stream} should be "€" (bytes E2 82 AC, sent as E2 and then 82 AC), got ${JSON.stringify(result[stream])}. ` +
+            `Decoding each chunk on its own turns the halves of a split character into U+FFFD. Collect the ` +
+            `Buffers and decode once at the end, or use setEncoding('utf8'), which keeps an unfinished character for the next chunk.`,
+        );
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('keeps every byte of large output on both streams, multi-byte characters intact', async () => {
     const rounds = 4000;
     const line = 'ünïcödé €uro ✓ 漢字 — '.repeat(8) + '\n';
