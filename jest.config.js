@@ -17,6 +17,8 @@ try {
   process.exit(2);
 }
 process.env.NODE_OPTIONS = tsxNodeOptions();
+// Start the first suite's process now, so that it loads while Jest is still starting.
+require('./tooling/jest/warm-processes.ts').warmUp(1);
 
 /** @type {import('jest').Config} */
 module.exports = {

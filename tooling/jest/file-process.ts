@@ -3,6 +3,9 @@
  * group. It uses the very code path of Jest's own worker processes (jest-runner's testWorker), so a
  * suite behaves here exactly as it would under plain Jest, but whatever the graded code does to this
  * process (exit, hang, crash, leave children behind) stays in this process group.
+ *
+ * The runner starts these processes ahead of time ("warm"): each loads Jest's test machinery while it
+ * waits for its one suite, and exits if the runner goes away first.
  */
 import path from 'node:path';
 import type { FileJob, FileMessage } from './file-protocol';
@@ -14,10 +17,14 @@ interface JestTestWorker {
 
 // jest-runner does not export its worker entry; resolve the file next to its package.json.
 const testWorkerFile = path.join(path.dirname(require.resolve('jest-runner/package.json')), 'build/testWorker.js');
+/** Modules every suite needs, loaded while the process waits for its suite. */
+const PRELOAD = ['jest-runtime', 'jest-environment-node', 'jest-circus/runner', 'jest-snapshot', '@swc/jest'];
 
 function send(message: FileMessage): Promise<void> {
   return new Promise((resolve) => process.send!(message, () => resolve()));
 }
+
+process.once('disconnect', () => process.exit(0));
 
 process.once('message', async (job: FileJob) => {
   try {
@@ -31,4 +38,9 @@ process.once('message', async (job: FileJob) => {
     await send({ kind: 'error', message: String(message), stack: String(stack ?? message) });
   }
   // The parent kills this process group once it has the result; leaked handles cannot keep it alive.
+});
+
+setImmediate(() => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- warming Node's module cache
+  for (const name of PRELOAD) require(name);
 });

@@ -1,11 +1,12 @@
 /**
  * The environment every graded process runs with. TypeScript entry files that graded code starts
- * (worker threads, child processes) load with no set-up by the learner, because tsx's CommonJS hook is
- * preloaded through NODE_OPTIONS, which every Node process and worker thread started below inherits.
+ * (worker threads, child processes) load with no set-up by the learner, because a hook that registers
+ * tsx on demand is preloaded through NODE_OPTIONS, which every Node process and worker thread started
+ * below inherits.
  */
 import path from 'node:path';
 
-const TSX_HOOK = require.resolve('tsx/cjs');
+const TSX_HOOK = path.join(__dirname, 'typescript-on-demand.cjs');
 
 export function tsxNodeOptions(existing = process.env.NODE_OPTIONS ?? ''): string {
   if (existing.includes(TSX_HOOK)) return existing;
@@ -16,7 +17,7 @@ export function graderEnvironment(): NodeJS.ProcessEnv {
   return {
     ...process.env,
     NODE_OPTIONS: tsxNodeOptions(),
-    // Keep swc's and tsx's caches beside the workbook's other state.
+    // tsx compiles with the workbook's tsconfig, wherever the graded tree lives.
     TSX_TSCONFIG_PATH: path.resolve(__dirname, '../../tsconfig.json'),
   };
 }

@@ -6,8 +6,7 @@
  * The outcome of a suite that did not report is a Jest "test exec error" whose `type` says why
  * (see `SuiteFailure`), so the scorecard can call it hung, exited or crashed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import type { TestResult } from '@jest/test-result';
 import type { Config } from '@jest/types';
 import {
@@ -21,11 +20,10 @@ import {
 } from 'jest-runner';
 import { DEFAULT_TIME_LIMIT_SECONDS, exerciseIdOfTestFile, loadManifest } from '../manifest';
 import { SuiteFailure, type SuiteFailureKind } from '../suite-failure';
-import { graderEnvironment } from './grader-environment';
 import type { FileJob, FileMessage } from './file-protocol';
 import { SuiteProgress } from './suite-progress';
+import { coolDown, takeProcess, warmUp } from './warm-processes';
 
-const FILE_PROCESS = path.join(__dirname, 'file-process.ts');
 /** How much of a suite's own stdout/stderr is kept to explain a crash. */
 const OUTPUT_TAIL_BYTES = 4000;
 
@@ -63,7 +61,7 @@ export default class IsolatedRunner extends EmittingTestRunner {
         if (watcher.isInterrupted()) return;
         await this.#emit('test-file-start', [test]);
         try {
-          const result = await this.#runInOwnProcess(test);
+          const result = await this.#runInOwnProcess(test, queue.length > lanes ? lanes : queue.length);
           await this.#emit('test-file-success', [test, result]);
         } catch (error) {
           const failure = error instanceof SuiteFailure ? error : new SuiteFailure('crashed', String(error));
@@ -75,10 +73,15 @@ export default class IsolatedRunner extends EmittingTestRunner {
         }
       }
     };
-    await Promise.all(Array.from({ length: lanes }, lane));
+    warmUp(lanes);
+    try {
+      await Promise.all(Array.from({ length: lanes }, lane));
+    } finally {
+      coolDown();
+    }
   }
 
-  #runInOwnProcess(test: Test): Promise<TestResult> {
+  #runInOwnProcess(test: Test, keepWarm: number): Promise<TestResult> {
     const exerciseId = exerciseIdOfTestFile(test.path);
     const limitSeconds = (exerciseId && this.#timeLimits.get(exerciseId)) || DEFAULT_TIME_LIMIT_SECONDS;
     const job: FileJob = {
@@ -102,11 +105,7 @@ export default class IsolatedRunner extends EmittingTestRunner {
     };
 
     return new Promise<TestResult>((resolve, reject) => {
-      const child = spawn(process.execPath, [FILE_PROCESS], {
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-        env: graderEnvironment(),
-      });
+      const child = takeProcess(keepWarm);
       this.#running.add(child);
       let output = '';
       const keep = (chunk: Buffer): void => {

@@ -1,0 +1,44 @@
+/**
+ * Processes for grading suites, started before they are needed. Each suite still gets a fresh process of
+ * its own; starting it early hides Node's start-up and Jest's module loading behind the suite before it
+ * (or behind Jest's own start-up, for the first). A process that is never used exits when Jest does.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { graderEnvironment } from './grader-environment';
+
+const FILE_PROCESS = path.join(__dirname, 'file-process.ts');
+
+function start(): ChildProcess {
+  return spawn(process.execPath, [FILE_PROCESS], {
+    // A process group of its own, so that the whole group can be killed when its suite is done.
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    env: graderEnvironment(),
+  });
+}
+
+const idle: ChildProcess[] = [];
+
+function usable(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null && child.connected;
+}
+
+/** Keeps `count` processes started and waiting. */
+export function warmUp(count: number): void {
+  for (let index = idle.filter(usable).length; index < count; index += 1) idle.push(start());
+}
+
+/** A process for the next suite: a warm one if there is one, else a new one; then starts its successor. */
+export function takeProcess(keepWarm: number): ChildProcess {
+  let child = idle.shift();
+  while (child && !usable(child)) child = idle.shift();
+  const taken = child ?? start();
+  warmUp(keepWarm);
+  return taken;
+}
+
+/** Ends the processes still waiting (at the end of a run). */
+export function coolDown(): void {
+  for (const child of idle.splice(0)) child.kill('SIGKILL');
+}
