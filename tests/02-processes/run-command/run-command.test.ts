@@ -5,9 +5,37 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { run } from '@target/02-processes/run-command';
 import { track, waitUntil, within } from '../../support/deadline';
-import { isAlive, killAll } from '../../support/processes';
+import { killAll } from '../../support/processes';
 
 const node = process.execPath;
+
+/** True once `pid` has been reaped by its parent: not running, and not a zombie either. */
+function isReaped(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** Waits until a fixture has written `file`, and returns what `parse` makes of it. */
+async function readWhenWritten<T>(file: string, parse: (text: string) => T): Promise<T> {
+  let value: T | undefined;
+  await waitUntil(
+    () => {
+      try {
+        value = parse(readFileSync(file, 'utf8'));
+      } catch {
+        return false; // not written yet, or only partly
+      }
+      return true;
+    },
+    8000,
+    'the test program never started (is run() spawning the command with its arguments?).',
+  );
+  return value!;
+}
 const fixture = (name: string): string => path.join(__dirname, 'fixtures', name);
 const started: number[] = [];
 afterEach(() => killAll(started.splice(0)));
@@ -50,29 +78,18 @@ describe('run()', () => {
     try {
       const pidFile = path.join(dir, 'pids.json');
       const pending = track(run(node, [fixture('exits-before-its-output.js'), pidFile]));
-      let pids: { child: number; grandchild: number } | undefined;
-      await waitUntil(
-        () => {
-          try {
-            pids = JSON.parse(readFileSync(pidFile, 'utf8'));
-          } catch {
-            return false;
-          }
-          return true;
-        },
-        8000,
-        'the test program never started (is run() spawning the command with its arguments?).',
-      );
-      started.push(pids!.grandchild);
-      // Once the child is reaped, Node has already emitted its 'exit' event in this process.
-      await waitUntil(() => !isAlive(pids!.child), 8000, 'the child never exited.');
+      const pids = await readWhenWritten(pidFile, (text) => JSON.parse(text) as { child: number; grandchild: number });
+      started.push(pids.grandchild);
+      // Node reaps its children itself (waitpid) and emits 'exit' in the same callback: once the child's
+      // pid is gone altogether (not even a zombie), its 'exit' event has been emitted in this process.
+      await waitUntil(() => isReaped(pids.child), 8000, 'the child never exited.');
       await new Promise((resolve) => setImmediate(resolve));
       assert.ok(
         !pending.settled(),
         "run() resolved as soon as the child exited, while another process still held the child's stdout " +
           "and had more to write. Resolve on 'close' (all stdio streams ended), not on 'exit'.",
       );
-      process.kill(pids!.grandchild, 'SIGUSR2');
+      process.kill(pids.grandchild, 'SIGUSR2');
       const result = await within(
         pending.promise,
         8000,
@@ -93,19 +110,10 @@ describe('run()', () => {
     try {
       const readyFile = path.join(dir, 'ready');
       const pending = run(node, [fixture('splits-a-character.js'), readyFile]);
-      let pid = 0;
-      await waitUntil(
-        () => {
-          try {
-            pid = Number(readFileSync(readyFile, 'utf8'));
-          } catch {
-            return false;
-          }
-          return pid > 0;
-        },
-        8000,
-        'the test program never started (is run() spawning the command with its arguments?).',
-      );
+      const pid = await readWhenWritten(readyFile, (text) => {
+        if (!/^\d+$/.test(text)) throw new Error('not written yet');
+        return Number(text);
+      });
       started.push(pid);
       // The first byte was written before the ready file: by the end of this loop turn's poll phase,
       // Node has read it as a chunk of its own. Only then does the child write the rest.
