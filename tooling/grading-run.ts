@@ -53,3 +53,16 @@ export function gradingRun(target: string, patterns: string[] = []): Promise<Gra
 export function testsOf(results: ResultsFile, exerciseId: string): ResultsFile['tests'] {
   return results.tests.filter((test) => test.name.startsWith(`${exerciseId} › `));
 }
+
+/**
+ * Whether a known-wrong variant of an exercise lost points in a grading run: some of the exercise's tests
+ * were graded and at least one of them failed. A run that graded none of them did not reject it.
+ */
+export function variantVerdict(
+  results: ResultsFile | undefined,
+  exerciseId: string,
+): { rejected: boolean; graded: number; failed: number } {
+  const tests = results ? testsOf(results, exerciseId) : [];
+  const failed = tests.filter((test) => test.status !== 'passed').length;
+  return { rejected: tests.length > 0 && failed > 0, graded: tests.length, failed };
+}

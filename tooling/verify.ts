@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { checkConsistency } from './consistency';
 import { NOT_IMPLEMENTED } from './grades';
-import { gradingRun, testsOf, type GradingRun } from './grading-run';
+import { gradingRun, testsOf, variantVerdict, type GradingRun } from './grading-run';
 import { loadManifest, WORKBOOK_ROOT, type Manifest } from './manifest';
 import { assembleRounds, removeRounds, roundsDirectory, type VariantRound } from './variants';
 
@@ -87,12 +87,10 @@ function checkRound(run: GradingRun, round: VariantRound, manifest: Manifest): s
   const lines: string[] = [];
   const withVariant = new Set(round.variants.map((variant) => variant.exerciseId));
   for (const variant of round.variants) {
-    const tests = testsOf(results, variant.exerciseId);
-    const lost = tests.filter((test) => test.status !== 'passed');
+    const { rejected, graded, failed } = variantVerdict(results, variant.exerciseId);
     const label = `${variant.exerciseId} ✗ ${variant.name}`;
-    if (tests.length > 0 && lost.length > 0)
-      lines.push(`rejected ${label}: failed ${lost.length} of ${tests.length} tests`);
-    else lines.push(`✗ NOT rejected: ${label} (${tests.length} tests, all passed)`);
+    if (rejected) lines.push(`rejected ${label}: failed ${failed} of ${graded} tests`);
+    else lines.push(`✗ NOT rejected: ${label} (${graded} tests, all passed)`);
   }
   for (const exercise of manifest.exercises.filter((e) => !withVariant.has(e.id))) {
     const failed = testsOf(results, exercise.id).filter((test) => test.status !== 'passed');

@@ -61,7 +61,7 @@ export default class IsolatedRunner extends EmittingTestRunner {
         if (watcher.isInterrupted()) return;
         await this.#emit('test-file-start', [test]);
         try {
-          const result = await this.#runInOwnProcess(test, queue.length > lanes ? lanes : queue.length);
+          const result = await this.#runInOwnProcess(test, Math.min(lanes, queue.length));
           await this.#emit('test-file-success', [test, result]);
         } catch (error) {
           const failure = error instanceof SuiteFailure ? error : new SuiteFailure('crashed', String(error));
