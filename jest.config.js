@@ -4,7 +4,7 @@ require('tsx/cjs/api').register();
 const { resolveTarget } = require('./tooling/target.ts');
 const { tsxNodeOptions } = require('./tooling/jest/grader-environment.ts');
 
-const { loadManifest, ManifestError } = require('./tooling/manifest.ts');
+const { loadManifest, ManifestError, WORKBOOK_ROOT } = require('./tooling/manifest.ts');
 
 // A broken manifest or target stops grading at once, with the file and field named, not a stack trace.
 let target;
@@ -23,11 +23,12 @@ require('./tooling/jest/warm-processes.ts').warmUp(1);
 /** @type {import('jest').Config} */
 module.exports = {
   rootDir: __dirname,
-  roots: ['<rootDir>/tests', target.dir],
-  testMatch: ['<rootDir>/tests/*/*/*.test.ts'],
+  // The suites live in the workbook root (this folder, unless WORKBOOK_ROOT names another tree).
+  roots: [`${WORKBOOK_ROOT}/tests`, target.dir],
+  testMatch: [`${WORKBOOK_ROOT}/tests/*/*/*.test.ts`],
   moduleNameMapper: { '^@target/(.*)$': `${target.dir}/$1` },
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023' } }] },
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/tooling/jest/graded-environment.ts',
   runner: '<rootDir>/tooling/jest/isolated-runner.ts',
   reporters: ['<rootDir>/tooling/jest/scorecard-reporter.ts'],
   maxWorkers: 2,

@@ -11,7 +11,9 @@ async function time(runs: number, patterns: string[]): Promise<number[]> {
   const seconds: number[] = [];
   for (let run = 0; run < runs; run += 1) {
     const graded = await gradingRun('solutions', patterns);
-    const full = graded.results && graded.results.score === graded.results.max_score;
+    const full =
+      graded.exitCode === 0 &&
+      graded.results?.extra_data.exercises.every((e) => e.status === 'passed' || e.status === 'not graded');
     if (!full)
       throw new Error(`grading ${patterns.join(' ') || 'everything'} did not give full marks:\n${graded.output}`);
     seconds.push(graded.seconds);

@@ -6,10 +6,11 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { WORKBOOK_ROOT } from './manifest';
 import type { ResultsFile } from './results-file';
 
 const JEST_BIN = require.resolve('jest/bin/jest');
+/** This repository: where jest.config.js is, whatever workbook tree is graded. */
+const REPOSITORY = path.resolve(__dirname, '..');
 
 export interface GradingRun {
   target: string;
@@ -21,14 +22,25 @@ export interface GradingRun {
   output: string;
 }
 
-export function gradingRun(target: string, patterns: string[] = []): Promise<GradingRun> {
+/** Grades `target` (as WORKBOOK_TARGET); `environment` adds variables, e.g. WORKBOOK_ROOT for another tree. */
+export function gradingRun(
+  target: string,
+  patterns: string[] = [],
+  environment: NodeJS.ProcessEnv = {},
+): Promise<GradingRun> {
   const scratch = mkdtempSync(path.join(tmpdir(), 'workbook-run-'));
   const resultsFile = path.join(scratch, 'results.json');
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [JEST_BIN, '--ci', ...patterns], {
-      cwd: WORKBOOK_ROOT,
-      env: { ...process.env, WORKBOOK_TARGET: target, WORKBOOK_RESULTS: resultsFile, FORCE_COLOR: '0' },
+      cwd: REPOSITORY,
+      env: {
+        ...process.env,
+        ...environment,
+        WORKBOOK_TARGET: target,
+        WORKBOOK_RESULTS: resultsFile,
+        FORCE_COLOR: '0',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

@@ -6,7 +6,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
-export const WORKBOOK_ROOT = path.resolve(__dirname, '..');
+/**
+ * The folder holding workbook.json, tests/, exercises/ and solutions/: this repository, unless
+ * WORKBOOK_ROOT names another tree laid out the same way (the grader's own tests grade throwaway trees).
+ */
+export const WORKBOOK_ROOT = path.resolve(process.env.WORKBOOK_ROOT || path.join(__dirname, '..'));
 export const MANIFEST_FILE = path.join(WORKBOOK_ROOT, 'workbook.json');
 
 /** Default wall-clock limit for grading one exercise, when the manifest gives none. */

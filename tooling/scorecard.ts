@@ -9,6 +9,8 @@ export interface RenderOptions {
   targetLabel: string;
   seconds: number;
   resultsFile?: string;
+  /** Fingerprint of the grading files (see tooling/fingerprint.ts). */
+  fingerprint?: string;
 }
 
 const STATUS_LOOK: Record<ExerciseStatus, { mark: string; style: Style }> = {
@@ -18,9 +20,13 @@ const STATUS_LOOK: Record<ExerciseStatus, { mark: string; style: Style }> = {
   hung: { mark: '⧗', style: 'magenta' },
   exited: { mark: '!', style: 'magenta' },
   crashed: { mark: '!', style: 'magenta' },
+  runaway: { mark: '!', style: 'magenta' },
+  'not graded': { mark: ' ', style: 'gray' },
 };
 
 const MESSAGE_LINES = 6;
+/** The scorecard shows the last lines of a failing exercise's output; the results file keeps more. */
+const OUTPUT_LINES = 10;
 
 function formatPoints(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toFixed(1);
@@ -51,9 +57,17 @@ export function renderScorecard(grades: Grades, options: RenderOptions): string 
     );
     if (grade.status === 'passed') return;
     if (grade.status !== 'not started' && grade.firstFailure) out.push(indent(clip(grade.firstFailure), '      '));
+    if (grade.output) {
+      out.push(paint('dim', '      output of your code (last lines):'));
+      const lines = grade.output.split('\n');
+      const shown = lines.length > OUTPUT_LINES ? ['…', ...lines.slice(-OUTPUT_LINES)] : lines;
+      out.push(paint('dim', indent(shown.join('\n'), '      │ ')));
+    }
     out.push(paint('dim', `      hint: npm run hint -- ${grade.exercise.id}`));
   };
-  for (const grade of grades.exercises) {
+  const graded = grades.exercises.filter((grade) => grade.status !== 'not graded');
+  const skipped = grades.exercises.length - graded.length;
+  for (const grade of graded) {
     if (grade.exercise.chapterId !== chapter) {
       chapter = grade.exercise.chapterId;
       out.push('', paint('bold', `${chapter.slice(0, 2)} ${grade.exercise.chapterTitle}`));
@@ -61,18 +75,23 @@ export function renderScorecard(grades: Grades, options: RenderOptions): string 
     row(grade);
   }
   for (const stray of grades.strays) out.push('', paint('yellow', `Not graded (no manifest entry): ${stray}`));
-  const passed = grades.exercises.filter((grade) => grade.status === 'passed').length;
-  const full = grades.exercises.length > 0 && passed === grades.exercises.length;
+  const passed = graded.filter((grade) => grade.status === 'passed').length;
+  const full = graded.length > 0 && passed === graded.length;
+  const score = graded.reduce((sum, grade) => sum + grade.score, 0);
+  const maxScore = graded.reduce((sum, grade) => sum + grade.maxScore, 0);
   out.push(
     '',
     paint(
       full ? 'green' : 'bold',
-      `Total ${formatPoints(grades.score)} / ${grades.maxScore} points · ${passed} of ${grades.exercises.length} exercises passed · ${options.seconds.toFixed(1)} s`,
+      `Total ${formatPoints(score)} / ${maxScore} points · ${passed} of ${graded.length} exercises passed · ${options.seconds.toFixed(1)} s`,
     ),
   );
-  if (grades.exercises.length === 0)
+  if (graded.length === 0)
     out.push('No exercise matched. Try `npm test` alone, or an id such as 02-processes/run-command.');
+  else if (skipped > 0)
+    out.push(paint('dim', `${skipped} more exercise(s) not graded in this run: \`npm test\` grades all.`));
   if (options.resultsFile) out.push(paint('dim', `Results: ${options.resultsFile}`));
+  if (options.fingerprint) out.push(paint('dim', `Grading files fingerprint: ${options.fingerprint}`));
   out.push('');
   return out.join('\n');
 }

@@ -7,8 +7,9 @@
  * The runner starts these processes ahead of time ("warm"): each loads Jest's test machinery while it
  * waits for its one suite, and exits if the runner goes away first.
  */
+import { writeSync } from 'node:fs';
 import path from 'node:path';
-import type { FileJob, FileMessage } from './file-protocol';
+import { EXIT_MARKER, type FileJob, type FileMessage } from './file-protocol';
 
 interface JestTestWorker {
   setup(data: FileJob['setup']): Promise<void>;
@@ -24,7 +25,20 @@ function send(message: FileMessage): Promise<void> {
   return new Promise((resolve) => process.send!(message, () => resolve()));
 }
 
-process.once('disconnect', () => process.exit(0));
+// Every way of exiting on purpose (process.exit from any realm, at import time or in a test) ends in
+// process.reallyExit. Say so on stderr, synchronously, so the runner can tell "exited" from "crashed".
+const processWithExit = process as unknown as { reallyExit(code: number): never };
+const reallyExit = processWithExit.reallyExit.bind(process);
+let leavingQuietly = false;
+processWithExit.reallyExit = (code: number) => {
+  if (!leavingQuietly) writeSync(2, `\n${EXIT_MARKER}${code}\n`);
+  return reallyExit(code);
+};
+
+process.once('disconnect', () => {
+  leavingQuietly = true;
+  process.exit(0);
+});
 
 process.once('message', async (job: FileJob) => {
   try {

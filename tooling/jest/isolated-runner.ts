@@ -7,6 +7,7 @@
  * (see `SuiteFailure`), so the scorecard can call it hung, exited or crashed.
  */
 import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import type { TestResult } from '@jest/test-result';
 import type { Config } from '@jest/types';
 import {
@@ -20,11 +21,13 @@ import {
 } from 'jest-runner';
 import { DEFAULT_TIME_LIMIT_SECONDS, exerciseIdOfTestFile, loadManifest } from '../manifest';
 import { SuiteFailure, type SuiteFailureKind } from '../suite-failure';
-import type { FileJob, FileMessage } from './file-protocol';
+import { containment } from './containment';
+import { EXIT_MARKER, isFileMessage, type FileJob } from './file-protocol';
 import { SuiteProgress } from './suite-progress';
-import { coolDown, takeProcess, warmUp } from './warm-processes';
+import { suiteOutput } from './suite-output';
+import { coolDown, tagOf, takeProcess, warmUp } from './warm-processes';
 
-/** How much of a suite's own stdout/stderr is kept to explain a crash. */
+/** How much of a suite's own stdout/stderr is kept to show the learner when the exercise fails. */
 const OUTPUT_TAIL_BYTES = 4000;
 
 type Listener<Name extends keyof TestEvents> = (eventData: TestEvents[Name]) => void | Promise<void>;
@@ -52,7 +55,7 @@ export default class IsolatedRunner extends EmittingTestRunner {
 
   override async runTests(tests: Test[], watcher: TestWatcher, _options: TestRunnerOptions): Promise<void> {
     watcher.on('change', (state) => {
-      if (state.interrupted) for (const child of this.#running) killGroup(child);
+      if (state.interrupted) for (const child of this.#running) signalGroup(child, 'SIGKILL');
     });
     const queue = [...tests];
     const lanes = Math.max(1, Math.min(this._globalConfig.maxWorkers, queue.length));
@@ -78,6 +81,8 @@ export default class IsolatedRunner extends EmittingTestRunner {
       await Promise.all(Array.from({ length: lanes }, lane));
     } finally {
       coolDown();
+      // Anything of this run still alive (it cannot be, unless a suite's clean-up failed) goes now.
+      await containment.killAll();
     }
   }
 
@@ -106,6 +111,7 @@ export default class IsolatedRunner extends EmittingTestRunner {
 
     return new Promise<TestResult>((resolve, reject) => {
       const child = takeProcess(keepWarm);
+      const tag = tagOf(child);
       this.#running.add(child);
       let output = '';
       const keep = (chunk: Buffer): void => {
@@ -119,15 +125,28 @@ export default class IsolatedRunner extends EmittingTestRunner {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        killGroup(child);
-        this.#running.delete(child);
-        if ('result' in outcome) resolve(outcome.result);
-        else reject(outcome.failure);
+        containment.unwatch(tag);
+        // Freeze the suite's process group so nothing in it can start more, kill everything tagged (found
+        // while their parents still live), then the group. Report only once all of it is gone.
+        signalGroup(child, 'SIGSTOP');
+        void containment
+          .killAll(tag)
+          .catch((error: unknown) => console.error(String(error)))
+          .then(() => {
+            signalGroup(child, 'SIGKILL');
+            this.#running.delete(child);
+            // Jest drops a result's console calls once reporters have seen it; keep them with the output.
+            const logged = 'result' in outcome ? (outcome.result.console ?? []) : [];
+            const consoleLines = logged.map((entry) => `console.${entry.type}: ${entry.message}\n`).join('');
+            suiteOutput.set(test.path, consoleLines + withoutExitMarker(output));
+            if ('result' in outcome) resolve(outcome.result);
+            else reject(outcome.failure);
+          });
       };
       const progress = new SuiteProgress();
       const fail = (kind: SuiteFailureKind, message: string): void => {
         const context = progress.describe();
-        finish({ failure: new SuiteFailure(kind, context ? `${message}\n${context}` : message, output) });
+        finish({ failure: new SuiteFailure(kind, context ? `${message}\n${context}` : message) });
       };
 
       const timer = setTimeout(
@@ -140,25 +159,33 @@ export default class IsolatedRunner extends EmittingTestRunner {
           ),
         limitSeconds * 1000,
       );
+      if (child.pid !== undefined) containment.watch(tag, child.pid, (reason) => fail('runaway', reason));
 
-      child.on('message', (message: FileMessage | unknown) => {
+      child.on('message', (message: unknown) => {
         progress.observe(message);
         if (!isFileMessage(message)) return;
         if (message.kind === 'result') finish({ result: message.result as TestResult });
+        else if (message.kind === 'uncaught') fail('crashed', describeUncaught(message.rejection, message.stack));
         else fail('crashed', `the suite could not run: ${message.stack}`);
       });
       child.on('error', (error) => fail('crashed', `the grading process could not start: ${error.message}`));
       child.on('exit', (code, signal) => {
         // Give the IPC channel a moment to deliver a result sent just before exiting.
         setImmediate(() => {
-          const exitCall = /process\.exit called with "([^"]*)"/.exec(output);
-          if (exitCall) {
+          const exitCode = exitCodeOf(output);
+          if (exitCode !== undefined) {
             fail(
               'exited',
-              `called process.exit(${exitCall[1]}), which ended the grading process before the tests finished.`,
+              `called process.exit(${exitCode}), which ended the grading process before the tests finished. ` +
+                `A library or exercise must never exit the process it runs in: return a value, throw an ` +
+                `error, or set process.exitCode in a program's entry file instead.`,
             );
           } else if (signal) {
-            fail('crashed', `the grading process was killed by ${signal} before the tests finished.`);
+            fail(
+              'crashed',
+              `the grading process was killed by ${signal} before the tests finished. Did the code send a ` +
+                `signal to its own process (process.kill(process.pid) or process.kill(0)) instead of to a child?`,
+            );
           } else {
             fail('crashed', `the grading process exited with code ${code} before the tests finished.`);
           }
@@ -169,14 +196,44 @@ export default class IsolatedRunner extends EmittingTestRunner {
   }
 }
 
-function isFileMessage(message: unknown): message is FileMessage {
-  return typeof message === 'object' && message !== null && 'kind' in message;
+/** The exit code written after EXIT_MARKER, if graded code called process.exit. */
+function exitCodeOf(output: string): string | undefined {
+  const at = output.lastIndexOf(EXIT_MARKER);
+  if (at === -1) return undefined;
+  return /^-?\d+/.exec(output.slice(at + EXIT_MARKER.length))?.[0] ?? '?';
 }
 
-function killGroup(child: ChildProcess): void {
+function withoutExitMarker(output: string): string {
+  return output
+    .split('\n')
+    .filter((line) => !line.startsWith(EXIT_MARKER))
+    .join('\n');
+}
+
+/** The report for an exception nothing caught: its message and where it was thrown, without Jest's frames. */
+function describeUncaught(rejection: boolean, stack: string): string {
+  const lines = stack.split('\n');
+  const isFrame = (line: string): boolean => /^\s+at /.test(line);
+  const message = lines
+    .filter((line) => !isFrame(line))
+    .join('\n')
+    .trim();
+  const where = lines
+    .filter((line) => isFrame(line) && !/node_modules|node:internal|\(node:/.test(line) && !line.includes(__dirname))
+    .map((line) => /\(?([^\s()]+:\d+:\d+)\)?$/.exec(line)?.[1])
+    .filter((location): location is string => location !== undefined)
+    .slice(0, 2)
+    .map((location) => `thrown from ${path.relative(process.cwd(), location)}`);
+  const what = rejection
+    ? 'a promise was rejected and nothing handled the rejection'
+    : 'an exception was thrown where nothing could catch it (in a timer, an event handler, or a worker with no "error" listener)';
+  return [`${what}. In a plain Node program this ends the process.`, message, ...where].join('\n');
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined) return;
   try {
-    process.kill(-child.pid, 'SIGKILL');
+    process.kill(-child.pid, signal);
   } catch {
     // The group is already gone.
   }

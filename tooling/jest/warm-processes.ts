@@ -5,17 +5,31 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { containment } from './containment';
 import { graderEnvironment } from './grader-environment';
+import { TAG_VARIABLE } from './process-table';
 
 const FILE_PROCESS = path.join(__dirname, 'file-process.ts');
 
+const tags = new WeakMap<ChildProcess, string>();
+
 function start(): ChildProcess {
-  return spawn(process.execPath, [FILE_PROCESS], {
+  // The tag, inherited by everything the suite starts, is how containment finds what the suite started.
+  const tag = containment.newTag();
+  const child = spawn(process.execPath, [FILE_PROCESS], {
     // A process group of its own, so that the whole group can be killed when its suite is done.
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    env: graderEnvironment(),
+    env: { ...graderEnvironment(), [TAG_VARIABLE]: tag },
   });
+  if (child.pid !== undefined) containment.adopt(child.pid, tag);
+  tags.set(child, tag);
+  return child;
+}
+
+/** The containment tag of a process from `takeProcess`. */
+export function tagOf(child: ChildProcess): string {
+  return tags.get(child)!;
 }
 
 const idle: ChildProcess[] = [];

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { createEmptyTestResult, type AssertionResult, type TestResult } from '@jest/test-result';
-import { cleanFailureMessage, gradeResults } from '../grades';
+import { cleanFailureMessage, gradeResults, trimOutput } from '../grades';
 import { parseManifest, WORKBOOK_ROOT } from '../manifest';
 import { toResultsFile } from '../results-file';
 
@@ -58,22 +58,73 @@ describe('gradeResults', () => {
   test('reports a suite that produced no results with its kind, at zero points', () => {
     const hung = suite('a', []);
     hung.testExecError = { message: 'did not finish within 20 s', stack: '', type: 'hung' };
-    const grades = gradeResults(manifest, [hung]);
+    const grades = gradeResults(manifest, [hung], {
+      outputs: new Map([[hung.testFilePath, 'working…\nstill working…']]),
+    });
     expect(grades.exercises[0]).toMatchObject({ status: 'hung', score: 0, maxScore: 10 });
-    const results = toResultsFile(grades, 'exercises', 1.5);
-    expect(results.tests).toEqual([
-      {
-        name: '02-processes/a › (hung)',
-        score: 0,
-        max_score: 10,
-        status: 'failed',
-        output: 'did not finish within 20 s',
-      },
+    const results = toResultsFile(grades, { targetLabel: 'exercises', executionSeconds: 1.5, fingerprint: 'f' });
+    expect(results.tests[0]).toEqual({
+      name: '02-processes/a › (hung)',
+      score: 0,
+      max_score: 10,
+      status: 'failed',
+      output: 'did not finish within 20 s\n\nOutput of the code (last lines):\nworking…\nstill working…',
+    });
+    expect(results.extra_data.exercises.map((e) => [e.id, e.status])).toEqual([
+      ['02-processes/a', 'hung'],
+      ['02-processes/b', 'not graded'],
     ]);
+  });
+
+  test('lists every exercise, at zero with the reason, when its suite did not run', () => {
+    const grades = gradeResults(manifest, [suite('a', [['p', 'passed']])], { whyNotGraded: () => 'filtered out' });
+    expect(grades.exercises.map((g) => [g.exercise.name, g.status, g.score])).toEqual([
+      ['a', 'passed', 10],
+      ['b', 'not graded', 0],
+    ]);
+    expect(grades.exercises[1]!.firstFailure).toBe('filtered out');
+    expect([grades.score, grades.maxScore]).toEqual([10, 16]);
+  });
+
+  test("calls an exercise hung when a test outlived Jest's timeout, and says so in a learner's words", () => {
+    const timeout =
+      'thrown: "Exceeded timeout of 10000 ms for a test.\nAdd a timeout value to this test to increase the timeout, if this is a long-running test. See https://jestjs.io/docs/api#testname-fn-timeout."';
+    const grades = gradeResults(manifest, [
+      suite('a', [
+        ['p', 'passed'],
+        ['q', 'failed', timeout],
+      ]),
+    ]);
+    expect(grades.exercises[0]).toMatchObject({ status: 'hung', score: 5 });
+    expect(grades.exercises[0]!.firstFailure).toMatch(/^d › q: the test did not finish within 10 s: /);
+    expect(grades.exercises[0]!.firstFailure).not.toMatch(/increase the timeout/);
+  });
+
+  test('keeps output only for exercises that did not pass', () => {
+    const passing = suite('a', [['p', 'passed']]);
+    const failing = suite('b', [['p', 'failed', 'Error: wrong']]);
+    const outputs = new Map([
+      [passing.testFilePath, 'noise'],
+      [failing.testFilePath, 'clue'],
+    ]);
+    const grades = gradeResults(manifest, [passing, failing], { outputs });
+    expect(grades.exercises.map((g) => g.output)).toEqual([undefined, 'clue']);
   });
 
   test('lists a suite that belongs to no exercise as a stray', () => {
     expect(gradeResults(manifest, [suite('zzz', [['p', 'passed']])]).strays).toHaveLength(1);
+  });
+});
+
+describe('trimOutput', () => {
+  test('keeps the last lines, without colours or control characters', () => {
+    const lines = Array.from({ length: 30 }, (_, i) => `\u001b[32mline ${i}\u0007\u001b[39m`).join('\n');
+    const trimmed = trimOutput(lines);
+    expect(trimmed.split('\n')).toEqual(['…', ...Array.from({ length: 20 }, (_, i) => `line ${i + 10}`)]);
+  });
+
+  test('caps very long lines', () => {
+    expect(trimOutput('x'.repeat(10_000)).length).toBeLessThanOrEqual(2002);
   });
 });
 

@@ -1,0 +1,166 @@
+/**
+ * The grader survives what learner code does: grades the fault tree (see fault-tree.ts) once and checks
+ * every exercise's outcome, the scorecard, the results file, and that nothing is left running.
+ */
+import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { gradingRun, type GradingRun } from '../grading-run';
+import { WORKBOOK_ROOT } from '../manifest';
+import type { ResultsFile } from '../results-file';
+import { CRASH_LIMIT_SECONDS, FAULTS, HANG_LIMIT_SECONDS, POINTS, buildFaultTree, removeFaultTree } from './fault-tree';
+import { PROCESS_CAP, WORKER_THREAD_CAP } from '../jest/containment';
+
+const MARK = `workbook-fault-${randomBytes(6).toString('hex')}`;
+
+/** Processes still alive that a fault started: MARK in their command line, or (unless `commandLineOnly`) environment. */
+function leftovers(commandLineOnly = false): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const status = readFileSync(`/proc/${pid}/stat`, 'latin1');
+      if (status.slice(status.lastIndexOf(')') + 2).startsWith('Z')) continue;
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+      const environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
+      if (cmdline.includes(MARK) || (!commandLineOnly && environ.includes(MARK)))
+        found.push(`${pid}: ${cmdline.replace(/\0/g, ' ')}`);
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return found;
+}
+
+const onLinux = process.platform === 'linux';
+const tree = buildFaultTree(path.join(WORKBOOK_ROOT, '.workbook'));
+const environment = { WORKBOOK_ROOT: tree, FAULT_MARK: MARK };
+let run: GradingRun;
+let results: ResultsFile;
+
+function exercise(name: string): ResultsFile['extra_data']['exercises'][number] {
+  const found = results.extra_data.exercises.find((e) => e.id === `01-faults/${name}`);
+  if (!found) throw new Error(`no exercise ${name} in the results file`);
+  return found;
+}
+
+function outputOf(name: string): string {
+  return results.tests
+    .filter((test) => test.name.startsWith(`01-faults/${name} › `))
+    .map((test) => test.output)
+    .join('\n');
+}
+
+beforeAll(async () => {
+  run = await gradingRun(path.join(tree, 'solutions'), [], environment);
+  if (!run.results) throw new Error(`no results file was written:\n${run.output}`);
+  results = run.results;
+}, 120_000);
+
+afterAll(() => removeFaultTree(tree));
+
+describe('a run over every fault', () => {
+  test('writes a complete results file: every exercise, each with its points possible', () => {
+    expect(results.extra_data.exercises.map((e) => e.id)).toEqual(FAULTS.map((f) => `01-faults/${f.name}`));
+    expect(results.max_score).toBe(FAULTS.length * POINTS);
+  });
+
+  test('keeps every point of the healthy exercises, including one that prints a lot', () => {
+    for (const name of ['healthy-a', 'healthy-b', 'noisy-passing', 'leaves-processes']) {
+      expect([name, exercise(name).status, exercise(name).score]).toEqual([name, 'passed', POINTS]);
+    }
+  });
+
+  test('ends with a failing exit code, well before the crashing exercises’ long limits', () => {
+    expect(run.exitCode).not.toBe(0);
+    expect(run.seconds).toBeLessThan(CRASH_LIMIT_SECONDS - 10);
+  });
+
+  test.each(['exit-at-import', 'exit-in-test', 'exit-from-timer'])('%s: an exit is "exited", never a pass', (name) => {
+    expect(exercise(name)).toMatchObject({ status: 'exited', score: 0 });
+    expect(outputOf(name)).toMatch(/called process\.exit\((0|1)\)/);
+  });
+
+  test.each(['busy-loop', 'atomics-wait', 'never-settles', 'child-never-exits'])(
+    '%s: a hang is "hung" at the time limit',
+    (name) => {
+      expect(exercise(name)).toMatchObject({ status: 'hung', score: 0 });
+      expect(outputOf(name)).toContain(`time limit of ${HANG_LIMIT_SECONDS} s`);
+    },
+  );
+
+  test("jest-timeout: a test that outlives Jest's timeout is hung, in words a learner can act on", () => {
+    expect(exercise('jest-timeout')).toMatchObject({ status: 'hung', score: 0 });
+    expect(outputOf('jest-timeout')).toMatch(/did not finish within 0\.3 s/);
+  });
+
+  test.each([
+    ['timer-throws', /nothing could catch it[\s\S]*boom from a timer/],
+    ['unhandled-rejection', /nothing handled the rejection[\s\S]*nobody handles this/],
+    ['worker-throws', /boom in a worker/],
+    ['signals-itself', /killed by SIGTERM/],
+  ])('%s: a crash is "crashed" at once, with the cause', (name, cause) => {
+    expect(exercise(name)).toMatchObject({ status: 'crashed', score: 0 });
+    expect(outputOf(name)).toMatch(cause);
+  });
+
+  test('process-bomb and worker-bomb: stopped at the cap, which the message names', () => {
+    expect(exercise('process-bomb')).toMatchObject({ status: 'runaway', score: 0 });
+    expect(outputOf('process-bomb')).toContain(`the cap is ${PROCESS_CAP}`);
+    expect(exercise('worker-bomb')).toMatchObject({ status: 'runaway', score: 0 });
+    expect(outputOf('worker-bomb')).toContain(`the cap is ${WORKER_THREAD_CAP}`);
+  });
+
+  test("shows a failing exercise's output, trimmed, and never a passing one's", () => {
+    expect(exercise('noisy-failing')).toMatchObject({ status: 'failing', score: 0 });
+    expect(outputOf('noisy-failing')).toContain('NOISY-FAILING line 100');
+    expect(outputOf('noisy-failing')).not.toContain('NOISY-FAILING line 50\n');
+    expect(run.output).toContain('NOISY-FAILING raw write');
+    expect(run.output).not.toContain('NOISY-PASSING');
+  });
+
+  test('prints one scorecard row per exercise, in order, ungarbled', () => {
+    const rows = run.output.split('\n').filter((line) => /^ {2}\S /.test(line));
+    expect(rows.map((row) => row.trim().split(/\s+/)[1])).toEqual(FAULTS.map((f) => f.name));
+    expect(run.output).toMatch(/Grading files fingerprint: [0-9a-f]{16}/);
+  });
+
+  (onLinux ? test : test.skip)('leaves nothing running: children, grandchildren, detached processes', () => {
+    expect(leftovers()).toEqual([]);
+  });
+});
+
+describe('a run that is stopped before it ends', () => {
+  test('still leaves a complete results file and nothing running', async () => {
+    const hanging = FAULTS.filter((f) => f.name === 'child-never-exits' || f.name === 'healthy-a');
+    const small = buildFaultTree(path.join(WORKBOOK_ROOT, '.workbook'), hanging);
+    try {
+      const stopped = gradingRun(path.join(small, 'solutions'), [], { ...environment, WORKBOOK_ROOT: small });
+      // Stop Jest (as a closing terminal would) once the hanging suite's child is running.
+      const deadline = Date.now() + 10_000;
+      while (leftovers(true).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(leftovers(true)).not.toEqual([]);
+      const jest = readdirSync('/proc').find((pid) => {
+        try {
+          const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+          const environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
+          return (
+            cmdline.includes('jest') &&
+            environ.includes(`WORKBOOK_ROOT=${small}\0`) &&
+            !environ.includes('WORKBOOK_GRADED_TAG')
+          );
+        } catch {
+          return false;
+        }
+      });
+      expect(jest).toBeDefined();
+      spawn('kill', ['-TERM', jest!]);
+      const ended = await stopped;
+      expect(ended.results?.extra_data.exercises.map((e) => e.status)).toEqual(['not graded', 'not graded']);
+      expect(ended.results?.tests[0]?.output).toMatch(/grading did not finish/);
+      expect(leftovers()).toEqual([]);
+    } finally {
+      removeFaultTree(small);
+    }
+  }, 30_000);
+});
