@@ -51,6 +51,7 @@ export class Containment {
   readonly #table = new ProcessTable();
   readonly #watched = new Map<string, Watched>();
   #sampler: NodeJS.Timeout | undefined;
+  #guarded = false;
 
   /** A fresh tag for one suite's process. */
   newTag(): string {
@@ -107,7 +108,20 @@ export class Containment {
     throw new Error(`could not kill every process graded code started (tag ${tag ?? this.#runId})`);
   }
 
-  /** The same, synchronously, for when the Jest process itself is about to end. */
+  /** From now on, if this process ends or is stopped (Ctrl-C, a terminal closing, a kill), kill what is left first. */
+  guardExit(): void {
+    if (this.#guarded) return;
+    this.#guarded = true;
+    process.once('exit', () => this.killAllNow());
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.once(signal, () => {
+        this.killAllNow();
+        process.kill(process.pid, signal); // now with the default action: end as the signal says
+      });
+    }
+  }
+
+  /** Kills every live process of this run, synchronously, for when the Jest process itself is about to end. */
   killAllNow(): void {
     for (let round = 0; round < 100 && this.#killRound() > 0; round += 1);
   }
@@ -133,12 +147,3 @@ export class Containment {
 
 /** One per Jest process: the runner and the processes it starts ahead of time share it. */
 export const containment = new Containment();
-
-// If Jest itself is stopped (Ctrl-C, a terminal closing, a kill), what graded code started goes with it.
-process.once('exit', () => containment.killAllNow());
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(signal, () => {
-    containment.killAllNow();
-    process.kill(process.pid, signal); // now with the default action: end as the signal says
-  });
-}

@@ -76,6 +76,7 @@ export default class IsolatedRunner extends EmittingTestRunner {
         }
       }
     };
+    containment.guardExit();
     warmUp(lanes);
     try {
       await Promise.all(Array.from({ length: lanes }, lane));
@@ -170,8 +171,7 @@ export default class IsolatedRunner extends EmittingTestRunner {
       });
       child.on('error', (error) => fail('crashed', `the grading process could not start: ${error.message}`));
       child.on('exit', (code, signal) => {
-        // Give the IPC channel a moment to deliver a result sent just before exiting.
-        setImmediate(() => {
+        const decide = (): void => {
           const exitCode = exitCodeOf(output);
           if (exitCode !== undefined) {
             fail(
@@ -189,6 +189,15 @@ export default class IsolatedRunner extends EmittingTestRunner {
           } else {
             fail('crashed', `the grading process exited with code ${code} before the tests finished.`);
           }
+        };
+        // A result sent just before exiting, and the exit marker, may still be in flight: read the rest of
+        // stderr first (a grandchild may hold it open, so wait no more than a moment).
+        const stderr = child.stderr!;
+        if (stderr.readableEnded) return void setImmediate(decide);
+        const waited = setTimeout(decide, 200);
+        stderr.once('end', () => {
+          clearTimeout(waited);
+          setImmediate(decide);
         });
       });
       child.send(job);
