@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ProcessTable, type ProcessInfo } from './process-table';
+import { ProcessTable, SCAN_INTERVAL_MS, type ProcessInfo } from './process-table';
 
 /** More than this many processes alive at once, started by one suite, is a runaway (a pool bug, a fork bomb). */
 export const PROCESS_CAP = 32;
@@ -13,7 +13,6 @@ export const PROCESS_CAP = 32;
 export const WORKER_THREAD_CAP = 64;
 /** Threads a Node process has of its own: main, 4 for V8, up to 4 for libuv's pool, and a few more. */
 const NODE_OWN_THREADS = 11;
-const SAMPLE_EVERY_MS = 50;
 
 interface Watched {
   rootPid: number;
@@ -67,7 +66,7 @@ export class Containment {
   /** Starts counting what the suite tagged `tag` starts; `onRunaway` is called once if it goes over a cap. */
   watch(tag: string, rootPid: number, onRunaway: (reason: string) => void): void {
     this.#watched.set(tag, { rootPid, onRunaway });
-    this.#sampler ??= setInterval(() => this.#sample(), SAMPLE_EVERY_MS).unref();
+    this.#sampler ??= setInterval(() => this.#sample(), SCAN_INTERVAL_MS).unref();
   }
 
   unwatch(tag: string): void {

@@ -24,13 +24,10 @@ export interface ProcessInfo {
   tag: string | undefined;
 }
 
-interface Seen {
-  tag: string | undefined;
-  info: ProcessInfo;
-}
-
 const PROC = '/proc';
 const usesProc = process.platform === 'linux' && process.env.WORKBOOK_PROCESS_SCAN !== 'ps';
+/** How often a scan may run: /proc is cheap to read; starting `ps` costs tens of milliseconds. */
+export const SCAN_INTERVAL_MS = usesProc ? 50 : 500;
 
 function readTagFromEnvironment(pid: number): string | undefined {
   try {
@@ -71,7 +68,8 @@ function listWithPs(): Omit<ProcessInfo, 'tag'>[] {
 }
 
 export class ProcessTable {
-  readonly #seen = new Map<number, Seen>();
+  /** The tag of every process seen so far (undefined: not graded), by pid. */
+  readonly #seen = new Map<number, string | undefined>();
   /** Processes the runner started itself, tagged before they could be scanned (needed without /proc). */
   readonly #roots = new Map<number, string>();
 
@@ -94,14 +92,13 @@ export class ProcessTable {
     this.#forget(alive);
     const tagged: ProcessInfo[] = [];
     for (const pid of pids) {
-      const known = this.#seen.get(pid);
-      if (known && known.tag === undefined) continue; // not graded; no need to read it again
+      const known = this.#seen.has(pid);
+      if (known && this.#seen.get(pid) === undefined) continue; // not graded; no need to read it again
       const stat = readStat(pid);
       if (!stat) continue;
-      const tag = known ? known.tag : this.#tagOfNew(pid, stat.ppid, () => readTagFromEnvironment(pid));
-      const info = { ...stat, tag };
-      this.#seen.set(pid, { tag, info });
-      if (tag !== undefined) tagged.push(info);
+      const tag = known ? this.#seen.get(pid) : this.#tagOfNew(pid, stat.ppid, () => readTagFromEnvironment(pid));
+      this.#seen.set(pid, tag);
+      if (tag !== undefined) tagged.push({ ...stat, tag });
     }
     return tagged;
   }
@@ -112,11 +109,11 @@ export class ProcessTable {
     this.#forget(alive);
     const tagged: ProcessInfo[] = [];
     for (const entry of listed) {
-      const known = this.#seen.get(entry.pid);
-      const tag = known ? known.tag : this.#tagOfNew(entry.pid, entry.ppid, () => undefined);
-      const info = { ...entry, tag };
-      this.#seen.set(entry.pid, { tag, info });
-      if (tag !== undefined) tagged.push(info);
+      const tag = this.#seen.has(entry.pid)
+        ? this.#seen.get(entry.pid)
+        : this.#tagOfNew(entry.pid, entry.ppid, () => undefined);
+      this.#seen.set(entry.pid, tag);
+      if (tag !== undefined) tagged.push({ ...entry, tag });
     }
     return tagged;
   }
@@ -128,6 +125,6 @@ export class ProcessTable {
   }
 
   #tagOfNew(pid: number, ppid: number, fromEnvironment: () => string | undefined): string | undefined {
-    return this.#roots.get(pid) ?? fromEnvironment() ?? this.#seen.get(ppid)?.tag;
+    return this.#roots.get(pid) ?? fromEnvironment() ?? this.#seen.get(ppid);
   }
 }
