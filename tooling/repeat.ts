@@ -13,7 +13,17 @@ import { assembleRounds, removeRounds, roundsDirectory } from './variants';
 
 function startHogs(): ChildProcess[] {
   return Array.from({ length: availableParallelism() }, () =>
-    spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }),
+    // Spins, and ends itself if this script dies without stopping it (its parent changes).
+    spawn(
+      process.execPath,
+      [
+        '-e',
+        'const p = process.ppid; for (;;) { for (let i = 0; i < 1e7; i++); if (process.ppid !== p) process.exit(); }',
+      ],
+      {
+        stdio: 'ignore',
+      },
+    ),
   );
 }
 
@@ -33,6 +43,14 @@ async function main(): Promise<number> {
   const roundsDir = roundsDirectory();
   const rounds = assembleRounds(manifest, roundsDir, (v) => !only || v.exerciseId === only.id);
   const hogs = values.busy ? startHogs() : [];
+  // Stopped early (Ctrl-C, a kill): stop the hogs and remove the rounds before going.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      for (const hog of hogs) hog.kill('SIGKILL');
+      removeRounds(roundsDir);
+      process.kill(process.pid, signal);
+    });
+  }
   const problems: string[] = [];
   const times: number[] = [];
   let variantChecks = 0;
