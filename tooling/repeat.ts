@@ -13,12 +13,12 @@ import { assembleRounds, removeRounds, roundsDirectory } from './variants';
 
 function startHogs(): ChildProcess[] {
   return Array.from({ length: availableParallelism() }, () =>
-    // Spins, and ends itself if this script dies without stopping it (its parent changes).
+    // Spins, and ends itself if this script dies without stopping it.
     spawn(
       process.execPath,
       [
         '-e',
-        'const p = process.ppid; for (;;) { for (let i = 0; i < 1e7; i++); if (process.ppid !== p) process.exit(); }',
+        'const parent = process.ppid; for (;;) { for (let i = 0; i < 1e7; i++); try { process.kill(parent, 0); } catch { process.exit(); } }',
       ],
       {
         stdio: 'ignore',
