@@ -4,16 +4,14 @@
  * the whole workbook and for each exercise alone, graded against the reference solutions.
  */
 import { parseArgs } from 'node:util';
-import { gradingRun } from '../tooling/grading-run';
+import { exercisesThatLostPoints, gradingRun } from '../tooling/grading-run';
 import { loadManifest } from '../tooling/manifest';
 
 async function time(runs: number, patterns: string[]): Promise<number[]> {
   const seconds: number[] = [];
   for (let run = 0; run < runs; run += 1) {
     const graded = await gradingRun('solutions', patterns);
-    const full =
-      graded.exitCode === 0 &&
-      graded.results?.extra_data.exercises.every((e) => e.status === 'passed' || e.status === 'not graded');
+    const full = graded.exitCode === 0 && exercisesThatLostPoints(graded)?.length === 0;
     if (!full)
       throw new Error(`grading ${patterns.join(' ') || 'everything'} did not give full marks:\n${graded.output}`);
     seconds.push(graded.seconds);

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ResultsFile } from './results-file';
+import type { ResultsExercise, ResultsFile } from './results-file';
 
 const JEST_BIN = require.resolve('jest/bin/jest');
 /** This repository: where jest.config.js is, whatever workbook tree is graded. */
@@ -59,6 +59,17 @@ export function gradingRun(
       resolve({ target, patterns, exitCode, seconds, results, output });
     });
   });
+}
+
+/**
+ * The exercises a run graded that did not pass. An exercise the run did not grade (a filtered run) does
+ * not count; a run that wrote no results file counts as losing everything, reported as undefined.
+ */
+export function exercisesThatLostPoints(run: GradingRun): ResultsExercise[] | undefined {
+  if (!run.results) return undefined;
+  return run.results.extra_data.exercises.filter(
+    (exercise) => exercise.status !== 'passed' && exercise.status !== 'not graded',
+  );
 }
 
 /** The tests of one exercise in a results file (each test's name starts with the exercise id). */

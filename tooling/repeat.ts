@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { gradingRun, variantVerdict } from './grading-run';
+import { exercisesThatLostPoints, gradingRun, testsOf, variantVerdict } from './grading-run';
 import { findExercise, loadManifest } from './manifest';
 import { assembleRounds, removeRounds, roundsDirectory } from './variants';
 
@@ -58,16 +58,13 @@ async function main(): Promise<number> {
     for (let run = 1; run <= runs; run += 1) {
       const solutions = await gradingRun('solutions', patterns);
       times.push(solutions.seconds);
-      const lost =
-        solutions.results?.extra_data.exercises.filter(
-          (exercise) => exercise.status !== 'passed' && exercise.status !== 'not graded',
-        ) ?? [];
-      if (!solutions.results || lost.length > 0 || solutions.exitCode !== 0) {
-        const failed = solutions.results?.tests.filter(
-          (test) => test.status !== 'passed' && !test.name.endsWith('(not graded)'),
+      const lost = exercisesThatLostPoints(solutions);
+      if (!lost || lost.length > 0 || solutions.exitCode !== 0) {
+        const failed = (lost ?? []).flatMap((exercise) =>
+          testsOf(solutions.results!, exercise.id).filter((test) => test.status !== 'passed'),
         );
         problems.push(
-          `run ${run}: solutions not at full marks: ${failed?.map((t) => `${t.name}: ${t.output}`).join('; ') || solutions.output}`,
+          `run ${run}: solutions not at full marks: ${failed.map((t) => `${t.name}: ${t.output}`).join('; ') || solutions.output}`,
         );
       }
       for (const round of rounds) {
@@ -80,7 +77,7 @@ async function main(): Promise<number> {
         }
       }
       console.log(
-        `run ${run}/${runs}: solutions ${lost.length === 0 ? 'at full marks' : `lost points in ${lost.length} exercise(s)`} in ${solutions.seconds.toFixed(1)} s; ${rounds.length} variant rounds graded`,
+        `run ${run}/${runs}: solutions ${lost?.length === 0 ? 'at full marks' : `lost points in ${lost?.length ?? 'every'} exercise(s)`} in ${solutions.seconds.toFixed(1)} s; ${rounds.length} variant rounds graded`,
       );
     }
   } finally {
