@@ -101,8 +101,6 @@ export class FrameDecoder<T> {
   #stageBytes = PREFIX_BYTES;
   /** Bytes of the current stage received so far. */
   #received = 0;
-  /** Copies of the bytes of the current prefix or payload, kept until the stage is complete. */
-  #held: Buffer[] = [];
   /** How many frames have had their prefix read: the number of the current frame once past its prefix. */
   #frames = 0;
 
@@ -165,34 +163,10 @@ export class FrameDecoder<T> {
     ];
   }
 
-  #completeStage(results: FrameResult<T>[]): void {
-    if (this.#stage === 'skip') return this.#reset('prefix', PREFIX_BYTES);
-    const bytes = Buffer.concat(this.#held, this.#received);
-    if (this.#stage === 'payload') {
-      results.push(this.#decode(this.#frames, bytes));
-      return this.#reset('prefix', PREFIX_BYTES);
-    }
-    this.#frames += 1;
-    const length = bytes.readUInt32BE(0);
-    if (length > this.#maxPayloadBytes) {
-      results.push({
-        ok: false,
-        frame: this.#frames,
-        reason: 'too-large',
-        error: `frame ${this.#frames} declares ${length} bytes, over the ${this.#maxPayloadBytes}-byte limit`,
-      });
-      return this.#reset('skip', length);
-    }
-    this.#reset('payload', length);
-    // An empty payload is complete as soon as its prefix is (and is not valid JSON).
-    if (length === 0) this.#completeStage(results);
-  }
-
   #reset(stage: 'prefix' | 'payload' | 'skip', stageBytes: number): void {
     this.#stage = stage;
     this.#stageBytes = stageBytes;
     this.#received = 0;
-    this.#held = [];
   }
 
   #decode(frame: number, payload: Buffer): FrameResult<T> {
