@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 // First: records the worker threads the graded code starts, so leaked ones can be stopped after each test.
-import { liveWorkers, stopLeakedWorkers } from './worker-tracker';
+import { liveWorkers, stopLeakedWorkers } from '../../support/worker-tracker';
 import { createPrimeService, type PrimeService } from '@target/01-why-concurrency/offload-cpu';
 import { countPrimesBelow } from '@target/01-why-concurrency/offload-cpu/primes';
 import { waitUntil, within } from '../../support/deadline';

@@ -1,9 +1,10 @@
 /**
- * Clean-up for the offload-cpu suite: remembers every worker thread the graded code starts, so a test can
- * stop the ones a wrong solution leaks (a close() that does not terminate, a test that failed half-way).
+ * Remembers every worker thread the graded code starts, so a suite can stop the ones a wrong solution
+ * leaks (a close() that does not terminate, a test that failed half-way), and can check the promise a spec
+ * makes that nothing is left running.
  *
- * It only records workers; it never changes how they behave, and no test grades by it. Import it before
- * the graded code, so that code's `new Worker(...)` goes through the recording subclass.
+ * It only records workers; it never changes how they behave. Import it before the graded code, so that
+ * code's `new Worker(...)` goes through the recording subclass.
  */
 import type { Worker as WorkerType } from 'node:worker_threads';
 
