@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { exercisesThatLostPoints, gradingRun, testsOf, variantVerdict } from './grading-run';
 import { findExercise, loadManifest } from './manifest';
+import { onStop } from './on-stop';
 import { assembleRounds, removeRounds, roundsDirectory } from './variants';
 
 function startHogs(): ChildProcess[] {
@@ -44,13 +45,10 @@ async function main(): Promise<number> {
   const rounds = assembleRounds(manifest, roundsDir, (v) => !only || v.exerciseId === only.id);
   const hogs = values.busy ? startHogs() : [];
   // Stopped early (Ctrl-C, a kill): stop the hogs and remove the rounds before going.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      for (const hog of hogs) hog.kill('SIGKILL');
-      removeRounds(roundsDir);
-      process.kill(process.pid, signal);
-    });
-  }
+  onStop(() => {
+    for (const hog of hogs) hog.kill('SIGKILL');
+    removeRounds(roundsDir);
+  });
   const problems: string[] = [];
   const times: number[] = [];
   let variantChecks = 0;

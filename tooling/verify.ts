@@ -11,6 +11,7 @@ import { checkConsistency } from './consistency';
 import { NOT_IMPLEMENTED } from './grades';
 import { gradingRun, testsOf, variantVerdict, type GradingRun } from './grading-run';
 import { loadManifest, WORKBOOK_ROOT, type Manifest } from './manifest';
+import { onStop } from './on-stop';
 import { assembleRounds, removeRounds, roundsDirectory, type VariantRound } from './variants';
 
 interface StepReport {
@@ -167,6 +168,7 @@ async function main(): Promise<void> {
     ),
   );
   const roundsDir = roundsDirectory();
+  onStop(() => removeRounds(roundsDir));
   const rounds = assembleRounds(m, roundsDir);
   const variantCount = rounds.reduce((sum, round) => sum + round.variants.length, 0);
   reports.push(
