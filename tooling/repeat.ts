@@ -1,8 +1,8 @@
 /**
- * `npm run repeat -- [--runs N] [--busy] [--only <exercise id>]`: grades the solutions and every
- * known-wrong variant round N times and reports any run where a solution lost points or a variant
- * kept full marks. With --busy, every core is kept busy by a CPU hog for the whole time, to show the
- * grading does not depend on an idle machine.
+ * `npm run repeat -- [--runs N] [--busy] [--only <exercise or chapter id>]...`: grades the solutions and
+ * every known-wrong variant round N times (with --only, which may be repeated, just those exercises) and
+ * reports any run where a solution lost points or a variant kept full marks. With --busy, every core is
+ * kept busy by a CPU hog for the whole time, to show the grading does not depend on an idle machine.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -33,16 +33,21 @@ async function main(): Promise<number> {
     options: {
       runs: { type: 'string', default: '10' },
       busy: { type: 'boolean', default: false },
-      only: { type: 'string' },
+      only: { type: 'string', multiple: true },
     },
   });
   const runs = Number(values.runs);
   const manifest = loadManifest();
-  const only = values.only === undefined ? undefined : findExercise(manifest, values.only);
-  if (values.only !== undefined && !only) throw new Error(`no exercise "${values.only}"`);
-  const patterns = only ? [`tests/${only.id}/`] : [];
+  const only = values.only?.map((wanted) => {
+    const chapter = manifest.exercises.filter((exercise) => exercise.id.startsWith(`${wanted.replace(/\/+$/, '')}/`));
+    const exercises = chapter.length > 0 ? chapter : [findExercise(manifest, wanted)].filter((e) => e !== undefined);
+    if (exercises.length === 0) throw new Error(`no exercise or chapter "${wanted}"`);
+    return exercises.map((exercise) => exercise.id);
+  });
+  const ids = only ? new Set(only.flat()) : undefined;
+  const patterns = ids ? [...ids].map((id) => `tests/${id}/`) : [];
   const roundsDir = roundsDirectory();
-  const rounds = assembleRounds(manifest, roundsDir, (v) => !only || v.exerciseId === only.id);
+  const rounds = assembleRounds(manifest, roundsDir, (v) => !ids || ids.has(v.exerciseId));
   const hogs = values.busy ? startHogs() : [];
   // Stopped early (Ctrl-C, a kill): stop the hogs and remove the rounds before going.
   onStop(() => {
