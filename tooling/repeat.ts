@@ -89,7 +89,7 @@ async function main(): Promise<number> {
   }
   const sorted = [...times].sort((a, b) => a - b);
   console.log(
-    `\n${values.busy ? 'busy' : 'idle'} machine: solutions graded ${runs}× — median ${sorted[Math.floor(runs / 2)]!.toFixed(2)} s, max ${sorted.at(-1)!.toFixed(2)} s`,
+    `\n${values.busy ? 'a CPU hog on every core' : 'no CPU hogs'}: solutions graded ${runs}× — median ${sorted[Math.floor(runs / 2)]!.toFixed(2)} s, max ${sorted.at(-1)!.toFixed(2)} s`,
   );
   console.log(`variant checks: ${variantChecks}, problems: ${problems.length}`);
   for (const problem of problems) console.log(`  ✗ ${problem}`);

@@ -1,6 +1,6 @@
 /** Observing processes from a grading suite: is a pid still alive, and cleaning up after a test. */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 /** True while `pid` is a running process (a zombie, dead but not yet reaped, counts as gone). */
 export function isAlive(pid: number): boolean {
@@ -52,4 +52,28 @@ export function threadCount(): number {
       .trim()
       .split('\n').length - 1
   );
+}
+
+/**
+ * Ids of the running processes, other than this one, whose command line contains `text`: for clean-up,
+ * give every process a test starts something unique in its arguments (such as the test's temp folder).
+ */
+export function processesMentioning(text: string): number[] {
+  if (existsSync('/proc/self/cmdline')) {
+    return readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
+      .filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+  }
+  return execFileSync('ps', ['-A', '-o', 'pid=,args='], { encoding: 'utf8' })
+    .split('\n')
+    .filter((line) => line.includes(text))
+    .map((line) => Number(line.trim().split(/\s+/)[0]))
+    .filter((pid) => pid !== process.pid);
 }

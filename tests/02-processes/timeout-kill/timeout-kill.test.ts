@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runWithTimeout, type TimedRun, type TimeoutOptions } from '@target/02-processes/timeout-kill';
 import { track, waitUntil, within } from '../../support/deadline';
-import { isAlive, killAll } from '../../support/processes';
+import { isAlive, killAll, processesMentioning } from '../../support/processes';
 
 /*
  * How these tests know what must be dead: the fixture programs (fixtures/) append to a report file the pid of
@@ -54,26 +53,6 @@ function readReports(file: string): Report[] {
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => JSON.parse(line) as Report);
-}
-
-/** Pids of the running processes whose command line contains `text`. */
-function processesMentioning(text: string): number[] {
-  if (existsSync('/proc/self/cmdline')) {
-    return readdirSync('/proc')
-      .filter((entry) => /^\d+$/.test(entry))
-      .filter((pid) => {
-        try {
-          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
-        } catch {
-          return false;
-        }
-      })
-      .map(Number);
-  }
-  return execFileSync('ps', ['-A', '-o', 'pid=,args='], { encoding: 'utf8' })
-    .split('\n')
-    .filter((line) => line.includes(text))
-    .map((line) => Number(line.trim().split(/\s+/)[0]));
 }
 
 /**

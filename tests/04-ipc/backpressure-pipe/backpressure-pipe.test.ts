@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,7 +9,7 @@ import { types } from 'node:util';
 import { getDefaultHighWaterMark, Writable } from 'node:stream';
 import { feed, pump } from '@target/04-ipc/backpressure-pipe';
 import { waitUntil, within } from '../../support/deadline';
-import { isAlive, killAll } from '../../support/processes';
+import { isAlive, killAll, processesMentioning } from '../../support/processes';
 
 /*
  * How these tests see backpressure without timing anything: the source is the test's own (TestSource), and
@@ -115,26 +115,6 @@ afterEach(async () => {
   killAll(processesMentioning(dir));
   await rm(dir, { recursive: true, force: true });
 });
-
-/** Pids of the running processes whose command line contains `text`. */
-function processesMentioning(text: string): number[] {
-  if (existsSync('/proc/self/cmdline')) {
-    return readdirSync('/proc')
-      .filter((entry) => /^\d+$/.test(entry))
-      .filter((pid) => {
-        try {
-          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
-        } catch {
-          return false;
-        }
-      })
-      .map(Number);
-  }
-  return execFileSync('ps', ['-A', '-o', 'pid=,args='], { encoding: 'utf8' })
-    .split('\n')
-    .filter((line) => line.includes(text))
-    .map((line) => Number(line.trim().split(/\s+/)[0]));
-}
 
 function readReports(): Report[] {
   if (!existsSync(reportFile)) return [];

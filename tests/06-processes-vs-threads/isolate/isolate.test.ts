@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isolate, type IsolateOptions, type Outcome } from '@target/06-processes-vs-threads/isolate';
 import { waitUntil, within } from '../../support/deadline';
-import { isAlive, killAll } from '../../support/processes';
+import { isAlive, killAll, processesMentioning } from '../../support/processes';
 
 /*
  * Every task is a fixture module (fixtures/*.js) run by the graded isolate(). Fixtures that must be watched
@@ -64,27 +64,6 @@ function descendantsOf(root: number): number[] {
     frontier = next;
   }
   return found;
-}
-
-/** Ids of the running processes whose command line contains `text`. */
-function processesMentioning(text: string): number[] {
-  if (existsSync('/proc/self/cmdline')) {
-    return readdirSync('/proc')
-      .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
-      .filter((pid) => {
-        try {
-          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
-        } catch {
-          return false;
-        }
-      })
-      .map(Number);
-  }
-  return execFileSync('ps', ['-A', '-o', 'pid=,args='], { encoding: 'utf8' })
-    .split('\n')
-    .filter((line) => line.includes(text))
-    .map((line) => Number(line.trim().split(/\s+/)[0]))
-    .filter((pid) => pid !== process.pid);
 }
 
 /** The process ids a fixture wrote to `file`, or undefined if it has not (yet). */

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,7 +10,7 @@ import {
   type Supervisor,
 } from '@target/06-processes-vs-threads/supervisor';
 import { waitUntil, within } from '../../support/deadline';
-import { isAlive, killAll } from '../../support/processes';
+import { isAlive, killAll, processesMentioning } from '../../support/processes';
 
 /*
  * How these tests know what the children do: every child runs fixtures/child.js with this test's report file as
@@ -58,26 +57,6 @@ afterEach(async () => {
   killAll(processesMentioning(dir));
   await rm(dir, { recursive: true, force: true });
 });
-
-/** Pids of the running processes whose command line contains `text`. */
-function processesMentioning(text: string): number[] {
-  if (existsSync('/proc/self/cmdline')) {
-    return readdirSync('/proc')
-      .filter((entry) => /^\d+$/.test(entry))
-      .filter((pid) => {
-        try {
-          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
-        } catch {
-          return false;
-        }
-      })
-      .map(Number);
-  }
-  return execFileSync('ps', ['-A', '-o', 'pid=,args='], { encoding: 'utf8' })
-    .split('\n')
-    .filter((line) => line.includes(text))
-    .map((line) => Number(line.trim().split(/\s+/)[0]));
-}
 
 /** Starts the supervisor under test with the fixture as its script, and logs its events in order. */
 function start(options: Omit<SuperviseOptions, 'script' | 'args'>): { supervisor: Supervisor; log: Logged[] } {
