@@ -1,11 +1,12 @@
 /**
- * `npm run bench -- [--runs N]`: how long grading takes, measured end to end (a fresh `jest` process,
- * exactly what `npm test` starts, minus npm's own start-up). Reports the median, min and max of N runs for
- * the whole workbook and for each exercise alone, graded against the reference solutions.
+ * `npm run bench -- [--runs N] [--only <exercise or chapter id>]...`: how long grading takes, measured end
+ * to end (a fresh `jest` process, exactly what `npm test` starts, minus npm's own start-up). Reports the
+ * median, min and max of N runs for the whole workbook (with --only: the exercises named, graded together)
+ * and for each exercise alone, graded against the reference solutions.
  */
 import { parseArgs } from 'node:util';
 import { exercisesThatLostPoints, gradingRun } from '../tooling/grading-run';
-import { loadManifest } from '../tooling/manifest';
+import { loadManifest, selectExercises } from '../tooling/manifest';
 
 async function time(runs: number, patterns: string[]): Promise<number[]> {
   const seconds: number[] = [];
@@ -25,16 +26,23 @@ function summary(label: string, seconds: number[]): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
+  const { values } = parseArgs({
+    options: { runs: { type: 'string', default: '5' }, only: { type: 'string', multiple: true } },
+  });
   const runs = Number(values.runs);
   const manifest = loadManifest();
-  await time(1, []); // warm Jest's transform cache so every measured run starts alike
+  const exercises = values.only ? selectExercises(manifest, values.only) : manifest.exercises;
+  const together = values.only ? exercises.map((exercise) => `tests/${exercise.id}/`) : [];
+  await time(1, together); // warm Jest's transform cache so every measured run starts alike
   console.log(`Grading time against solutions/, ${runs} runs each:`);
-  const all = await time(runs, []);
-  console.log(summary(`whole workbook (${manifest.exercises.length} exercises)`, all));
-  const perExercise = all[Math.floor(runs / 2)]! / manifest.exercises.length;
+  const all = await time(runs, together);
+  const label = values.only
+    ? `${exercises.length} exercises together`
+    : `whole workbook (${exercises.length} exercises)`;
+  console.log(summary(label, all));
+  const perExercise = all[Math.floor(runs / 2)]! / exercises.length;
   console.log(`${'  per exercise'.padEnd(44)} ${perExercise.toFixed(2)} s`);
-  for (const exercise of manifest.exercises) {
+  for (const exercise of exercises) {
     console.log(summary(exercise.id, await time(runs, [`tests/${exercise.id}/`])));
   }
 }

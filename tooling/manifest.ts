@@ -128,3 +128,18 @@ export function findExercise(manifest: Manifest, idOrName: string): Exercise | u
   const byName = manifest.exercises.filter((exercise) => exercise.name === wanted);
   return byName.length === 1 ? byName[0] : undefined;
 }
+
+/**
+ * The exercises that `--only` arguments name: each an exercise id, an exercise name, or a chapter id (all
+ * its exercises), in manifest order and without repeats. Throws on an argument that matches nothing.
+ */
+export function selectExercises(manifest: Manifest, wanted: string[]): Exercise[] {
+  const ids = new Set<string>();
+  for (const item of wanted) {
+    const chapter = manifest.exercises.filter((exercise) => exercise.id.startsWith(`${item.replace(/\/+$/, '')}/`));
+    const found = chapter.length > 0 ? chapter : [findExercise(manifest, item)].filter((e) => e !== undefined);
+    if (found.length === 0) throw new Error(`no exercise or chapter "${item}"`);
+    for (const exercise of found) ids.add(exercise.id);
+  }
+  return manifest.exercises.filter((exercise) => ids.has(exercise.id));
+}

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { exercisesThatLostPoints, gradingRun, testsOf, variantVerdict } from './grading-run';
-import { findExercise, loadManifest } from './manifest';
+import { loadManifest, selectExercises } from './manifest';
 import { onStop } from './on-stop';
 import { assembleRounds, removeRounds, roundsDirectory } from './variants';
 
@@ -38,13 +38,7 @@ async function main(): Promise<number> {
   });
   const runs = Number(values.runs);
   const manifest = loadManifest();
-  const only = values.only?.map((wanted) => {
-    const chapter = manifest.exercises.filter((exercise) => exercise.id.startsWith(`${wanted.replace(/\/+$/, '')}/`));
-    const exercises = chapter.length > 0 ? chapter : [findExercise(manifest, wanted)].filter((e) => e !== undefined);
-    if (exercises.length === 0) throw new Error(`no exercise or chapter "${wanted}"`);
-    return exercises.map((exercise) => exercise.id);
-  });
-  const ids = only ? new Set(only.flat()) : undefined;
+  const ids = values.only ? new Set(selectExercises(manifest, values.only).map((exercise) => exercise.id)) : undefined;
   const patterns = ids ? [...ids].map((id) => `tests/${id}/`) : [];
   const roundsDir = roundsDirectory();
   const rounds = assembleRounds(manifest, roundsDir, (v) => !ids || ids.has(v.exerciseId));

@@ -1,4 +1,11 @@
-import { exerciseIdOfTestFile, findExercise, ManifestError, parseManifest, WORKBOOK_ROOT } from '../manifest';
+import {
+  exerciseIdOfTestFile,
+  findExercise,
+  ManifestError,
+  parseManifest,
+  selectExercises,
+  WORKBOOK_ROOT,
+} from '../manifest';
 import path from 'node:path';
 
 const valid = {
@@ -48,5 +55,15 @@ describe('exercise lookup', () => {
     expect(findExercise(manifest, 'run-command')?.id).toBe('02-processes/run-command');
     expect(findExercise(manifest, '02-processes/run-command/')?.id).toBe('02-processes/run-command');
     expect(findExercise(manifest, 'nope')).toBeUndefined();
+  });
+
+  test('selects exercises by chapter, id or name, in manifest order and once each', () => {
+    const manifest = parseManifest(valid);
+    const ids = (wanted: string[]) => selectExercises(manifest, wanted).map((exercise) => exercise.id);
+    expect(ids(['02-processes'])).toEqual(
+      manifest.exercises.filter((e) => e.chapterId === '02-processes').map((e) => e.id),
+    );
+    expect(ids(['run-command', '02-processes/run-command/'])).toEqual(['02-processes/run-command']);
+    expect(() => ids(['nope'])).toThrow('no exercise or chapter "nope"');
   });
 });
