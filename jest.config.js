@@ -1,22 +1,20 @@
 // Grading configuration: the same suites in tests/ grade whichever tree WORKBOOK_TARGET names.
 // Tooling is TypeScript; tsx's hook lets Jest load the runner and reporter written in it.
 require('tsx/cjs/api').register();
-const { resolveTarget } = require('./tooling/target.ts');
-const { tsxNodeOptions } = require('./tooling/jest/grader-environment.ts');
+const { settings } = require('./tooling/settings.ts');
+const { graderEnvironment } = require('./tooling/jest/grader-environment.ts');
+const { WORKBOOK_ROOT } = require('./tooling/manifest.ts');
 
-const { loadManifest, ManifestError, WORKBOOK_ROOT } = require('./tooling/manifest.ts');
-
-// A broken manifest or target stops grading at once, with the file and field named, not a stack trace.
-let target;
+// Read once here; the runner and the reporter, in this same process, get the same settings. A broken
+// manifest, target or setting stops grading at once, in one line that names what is wrong.
+let run;
 try {
-  loadManifest();
-  target = resolveTarget();
+  run = settings();
 } catch (error) {
-  if (!(error instanceof ManifestError) && !/WORKBOOK_TARGET/.test(String(error))) throw error;
-  console.error(`\n${error.message}\n`);
-  process.exit(2);
+  require('./tooling/refused-run.ts').refuseRun(error);
 }
-process.env.NODE_OPTIONS = tsxNodeOptions();
+// Every graded process (suites, and the workers and children they start) inherits this environment.
+Object.assign(process.env, graderEnvironment(run.machine.timeScale));
 // Start the first suite's process now, so that it loads while Jest is still starting.
 require('./tooling/jest/warm-processes.ts').warmUp(1);
 
@@ -24,15 +22,16 @@ require('./tooling/jest/warm-processes.ts').warmUp(1);
 module.exports = {
   rootDir: __dirname,
   // The suites live in the workbook root (this folder, unless WORKBOOK_ROOT names another tree).
-  roots: [`${WORKBOOK_ROOT}/tests`, target.dir],
+  roots: [`${WORKBOOK_ROOT}/tests`, run.target.dir],
   testMatch: [`${WORKBOOK_ROOT}/tests/*/*/*.test.ts`],
-  moduleNameMapper: { '^@target/(.*)$': `${target.dir}/$1` },
+  moduleNameMapper: { '^@target/(.*)$': `${run.target.dir}/$1` },
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023' } }] },
   testEnvironment: '<rootDir>/tooling/jest/graded-environment.ts',
   runner: '<rootDir>/tooling/jest/isolated-runner.ts',
   reporters: ['<rootDir>/tooling/jest/scorecard-reporter.ts'],
-  maxWorkers: 2,
-  testTimeout: 10000,
+  // Suites graded at once: 2, or 1 on a machine with less than 2 CPUs (a quota, taskset, a container).
+  maxWorkers: run.machine.lanes,
+  testTimeout: Math.round(10000 * run.machine.timeScale),
   cacheDirectory: '<rootDir>/node_modules/.cache/jest',
   watchPathIgnorePatterns: ['<rootDir>/.workbook/', '<rootDir>/node_modules/'],
 };

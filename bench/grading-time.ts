@@ -5,6 +5,7 @@
  * and for each exercise alone, graded against the reference solutions.
  */
 import { parseArgs } from 'node:util';
+import { fullWorkbookMissing } from '../tooling/edition';
 import { exercisesThatLostPoints, gradingRun } from '../tooling/grading-run';
 import { loadManifest, selectExercises } from '../tooling/manifest';
 
@@ -26,6 +27,12 @@ function summary(label: string, seconds: number[]): string {
 }
 
 async function main(): Promise<void> {
+  const missing = fullWorkbookMissing("npm run bench (a maintainers' benchmark)");
+  if (missing) {
+    console.error(missing);
+    process.exitCode = 2;
+    return;
+  }
   const { values } = parseArgs({
     options: { runs: { type: 'string', default: '5' }, only: { type: 'string', multiple: true } },
   });

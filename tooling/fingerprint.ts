@@ -1,7 +1,9 @@
 /**
  * Tamper evidence: a fingerprint of everything that decides a grade (the grading suites, the grader,
- * the manifest and the package's scripts). The scorecard and results file carry it; an instructor
- * compares it, or the files behind it, with the released workbook:
+ * the manifest, the package's scripts and the GitHub Classroom workflow). The known-wrong variants in
+ * tests/ are left out: they never decide a grade, and the student edition does not have them, so its
+ * fingerprint is the full workbook's. The scorecard and results file carry it; an instructor compares it,
+ * or the files behind it, with the released workbook:
  *
  *   npm run fingerprint                          the fingerprint of this copy
  *   npm run fingerprint -- --list                one line per file: hash and path (save it at release)
@@ -13,9 +15,17 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { WORKBOOK_ROOT } from './manifest';
+import { isInVariantFolder } from './variants';
 
 /** What decides a grade, relative to the workbook root. Folders are taken whole. */
-export const GRADING_FILES = ['tests', 'tooling', 'jest.config.js', 'workbook.json', 'package.json'];
+export const GRADING_FILES = [
+  'tests',
+  'tooling',
+  'jest.config.js',
+  'workbook.json',
+  'package.json',
+  '.github/workflows/classroom.yml',
+];
 const SKIPPED_NAMES = new Set(['node_modules', '.DS_Store']);
 
 /** Hash of each grading file, by path relative to the root (with forward slashes), sorted by path. */
@@ -23,12 +33,13 @@ export function fileHashes(root = WORKBOOK_ROOT): Map<string, string> {
   const hashes = new Map<string, string>();
   const visit = (relative: string): void => {
     const full = path.join(root, relative);
-    if (!existsSync(full)) return;
+    const posix = relative.split(path.sep).join('/');
+    if (!existsSync(full) || isInVariantFolder(posix)) return;
     if (statSync(full).isDirectory()) {
       for (const name of readdirSync(full).sort()) if (!SKIPPED_NAMES.has(name)) visit(path.join(relative, name));
       return;
     }
-    hashes.set(relative.split(path.sep).join('/'), createHash('sha256').update(readFileSync(full)).digest('hex'));
+    hashes.set(posix, createHash('sha256').update(readFileSync(full)).digest('hex'));
   };
   for (const entry of GRADING_FILES) visit(entry);
   return new Map([...hashes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

@@ -2,7 +2,8 @@
  * Turns Jest's per-suite results into grades per exercise: status, points earned of points possible,
  * and the first failure in words a learner can act on. Pure: no I/O, so it is easy to test.
  */
-import type { TestResult } from '@jest/test-result';
+import type { AssertionResult, TestResult } from '@jest/test-result';
+import type { Catalogue } from './catalogue';
 import { exerciseIdOfTestFile, type Exercise, type Manifest } from './manifest';
 import { SUITE_FAILURE_KINDS, type SuiteFailureKind } from './suite-failure';
 
@@ -12,6 +13,8 @@ export const NOT_IMPLEMENTED = 'Not implemented';
 export type ExerciseStatus = 'passed' | 'failing' | 'not started' | 'not graded' | SuiteFailureKind;
 
 export interface TestGrade {
+  /** Stable across runs and submissions: `<chapter>.<exercise>.<test>`, each counted from 1, e.g. `2.1.3`. */
+  number: string;
   /** The test's title, with its describe blocks, e.g. `run() › reports a signal`. */
   title: string;
   passed: boolean;
@@ -23,6 +26,8 @@ export interface TestGrade {
 
 export interface ExerciseGrade {
   exercise: Exercise;
+  /** `<chapter>.<exercise>`, each counted from 1 in manifest order, e.g. `2.1`. */
+  number: string;
   status: ExerciseStatus;
   score: number;
   maxScore: number;
@@ -90,75 +95,138 @@ function roundPoints(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-function gradeSuite(exercise: Exercise, suite: TestResult, output: string): ExerciseGrade {
-  const durationMs = suite.perfStats.runtime || suite.perfStats.end - suite.perfStats.start || 0;
+/**
+ * Each test's share of an exercise's points, in hundredths that add up to exactly the points: 10 points
+ * over 6 tests are 1.67 four times and 1.66 twice.
+ */
+export function shares(points: number, count: number): number[] {
+  const hundredths = Math.round(points * 100);
+  const base = Math.floor(hundredths / count);
+  return Array.from({ length: count }, (_, index) => (base + (index < hundredths - base * count ? 1 : 0)) / 100);
+}
+
+/** Why a suite's results are incomplete: its kind (hung, crashed, …) if the runner knew it, and the reason. */
+interface SuiteStop {
+  kind: SuiteFailureKind | undefined;
+  reason: string;
+}
+
+function suiteStop(suite: TestResult): SuiteStop | undefined {
   const error = suite.testExecError;
-  if (error || suite.testResults.length === 0) {
-    const kind = SUITE_FAILURE_KINDS.find((k) => k === error?.type);
-    const reason = error ? cleanFailureMessage(String(error.message)) : 'the suite contains no tests';
-    const notStarted = reason.includes(NOT_IMPLEMENTED);
-    return {
-      exercise,
-      status: kind ?? (notStarted ? 'not started' : 'failing'),
-      score: 0,
-      maxScore: exercise.points,
-      tests: [
-        {
-          title: kind ? `(${kind})` : '(suite could not run)',
-          passed: false,
-          score: 0,
-          maxScore: exercise.points,
-          message: reason,
-        },
-      ],
-      firstFailure: kind ? `${kind}: ${reason}` : `the suite could not run: ${reason}`,
-      output: trimOutput(output),
-      durationMs,
+  if (!error) return undefined;
+  return {
+    kind: SUITE_FAILURE_KINDS.find((k) => k === error.type),
+    reason: cleanFailureMessage(String(error.message)),
+  };
+}
+
+function describeStop(stop: SuiteStop): string {
+  return stop.kind ? `${stop.kind}: ${stop.reason}` : `the suite could not run: ${stop.reason}`;
+}
+
+/** A test as Jest reported it: passed, or failed with a message a learner can act on. */
+function reportedOutcome(test: AssertionResult): { passed: boolean; message: string } {
+  const passed = test.status === 'passed';
+  return {
+    passed,
+    message: passed ? '' : cleanFailureMessage(test.failureMessages.join('\n') || `test ${test.status}`),
+  };
+}
+
+const titleOf = (test: AssertionResult): string => [...test.ancestorTitles, test.title].join(' › ');
+
+/**
+ * Grades one exercise. Its rows are the tests the catalogue lists for it (so a submission whose suite
+ * crashed still has every row, numbered as for everyone else), then any test the run reported that the
+ * catalogue does not list. A test that finished is graded as it ended. When the suite stopped early
+ * (hung, crashed, exited, runaway, not submitted), the first test that never finished carries the reason
+ * and the rest say they did not run; if every test had passed before it stopped, the last one carries it,
+ * so a crash never earns full marks.
+ */
+function gradeExercise(
+  exercise: Exercise,
+  number: string,
+  suite: TestResult,
+  output: string,
+  catalogued: readonly string[],
+): ExerciseGrade {
+  const durationMs = suite.perfStats.runtime || suite.perfStats.end - suite.perfStats.start || 0;
+  const stop = suiteStop(suite);
+  const reported = new Map<string, AssertionResult>();
+  for (const test of suite.testResults) if (!reported.has(titleOf(test))) reported.set(titleOf(test), test);
+  const titles = [...catalogued, ...[...reported.keys()].filter((title) => !catalogued.includes(title))];
+  if (titles.length === 0) titles.push(stop?.kind ? `(${stop.kind})` : '(suite could not run)');
+  const points = shares(exercise.points, titles.length);
+  let stopShown = false;
+  const outcomes = titles.map((title) => {
+    const test = reported.get(title);
+    if (test) return reportedOutcome(test);
+    if (!stop) return { passed: false, message: 'this test did not run: its suite ended without reporting it.' };
+    if (stopShown && stop.kind !== 'not submitted')
+      return { passed: false, message: `did not run: the suite stopped before it (${stop.kind ?? 'could not run'}).` };
+    stopShown = true;
+    return { passed: false, message: stop.reason };
+  });
+  if (stop && !stopShown) {
+    const last = outcomes.length - 1;
+    outcomes[last] = {
+      passed: false,
+      message: `${outcomes[last]!.passed ? 'this test passed, but then ' : ''}${describeStop(stop)}`,
     };
   }
-  const share = exercise.points / suite.testResults.length;
-  const tests: TestGrade[] = suite.testResults.map((test) => {
-    const passed = test.status === 'passed';
-    return {
-      title: [...test.ancestorTitles, test.title].join(' › '),
-      passed,
-      score: passed ? roundPoints(share) : 0,
-      maxScore: roundPoints(share),
-      message: passed ? '' : cleanFailureMessage(test.failureMessages.join('\n') || `test ${test.status}`),
-    };
-  });
+  const tests: TestGrade[] = titles.map((title, index) => ({
+    number: `${number}.${index + 1}`,
+    title,
+    passed: outcomes[index]!.passed,
+    score: outcomes[index]!.passed ? points[index]! : 0,
+    maxScore: points[index]!,
+    message: outcomes[index]!.message,
+  }));
   const failures = tests.filter((test) => !test.passed);
   const score = failures.length === 0 ? exercise.points : roundPoints(tests.reduce((sum, test) => sum + test.score, 0));
   const hung = suite.testResults.some((test) => JEST_TIMEOUT.test(test.failureMessages.join('\n')));
-  const status: ExerciseStatus =
-    failures.length === 0
+  const notImplemented = (message: string): boolean => message.includes(NOT_IMPLEMENTED);
+  const status: ExerciseStatus = stop
+    ? (stop.kind ?? (notImplemented(stop.reason) ? 'not started' : 'failing'))
+    : failures.length === 0
       ? 'passed'
       : hung
         ? 'hung'
-        : failures.length === tests.length && failures.every((test) => test.message.includes(NOT_IMPLEMENTED))
+        : failures.length === tests.length && failures.every((test) => notImplemented(test.message))
           ? 'not started'
           : 'failing';
   const first = failures[0];
   return {
     exercise,
+    number,
     status,
     score,
     maxScore: exercise.points,
     tests,
-    firstFailure: first && `${first.title}: ${first.message}`,
+    firstFailure: stop ? describeStop(stop) : first && `${first.title}: ${first.message}`,
     output: status === 'passed' || status === 'not started' ? undefined : trimOutput(output),
     durationMs,
   };
 }
 
-/** An exercise this run did not grade, and why. */
-function notGraded(exercise: Exercise, reason: string): ExerciseGrade {
+/** An exercise this run did not grade, and why: every catalogued row, failed with the reason. */
+function notGraded(exercise: Exercise, number: string, reason: string, catalogued: readonly string[]): ExerciseGrade {
+  const titles = catalogued.length > 0 ? catalogued : ['(not graded)'];
+  const points = shares(exercise.points, titles.length);
   return {
     exercise,
+    number,
     status: 'not graded',
     score: 0,
     maxScore: exercise.points,
-    tests: [{ title: '(not graded)', passed: false, score: 0, maxScore: exercise.points, message: reason }],
+    tests: titles.map((title, index) => ({
+      number: `${number}.${index + 1}`,
+      title,
+      passed: false,
+      score: 0,
+      maxScore: points[index]!,
+      message: reason,
+    })),
     firstFailure: reason,
     durationMs: 0,
   };
@@ -169,6 +237,8 @@ export interface GradeOptions {
   outputs?: ReadonlyMap<string, string>;
   /** Why an exercise whose suite did not run was not graded. */
   whyNotGraded?: (exercise: Exercise) => string;
+  /** The titles of each exercise's tests, in order, by exercise id (tests/catalogue.json). */
+  catalogue?: Catalogue;
 }
 
 /** Grades every exercise in manifest order, from the suites that ran. */
@@ -182,12 +252,16 @@ export function gradeResults(manifest: Manifest, suites: TestResult[], options: 
     else byExercise.set(id, suite);
   }
   const whyNotGraded = options.whyNotGraded ?? (() => 'its grading suite did not run');
-  const exercises = manifest.exercises.map((exercise) => {
-    const suite = byExercise.get(exercise.id);
-    return suite
-      ? gradeSuite(exercise, suite, options.outputs?.get(suite.testFilePath) ?? '')
-      : notGraded(exercise, whyNotGraded(exercise));
-  });
+  const exercises = manifest.chapters.flatMap((chapter, chapterIndex) =>
+    chapter.exercises.map((exercise, exerciseIndex) => {
+      const number = `${chapterIndex + 1}.${exerciseIndex + 1}`;
+      const catalogued = options.catalogue?.[exercise.id] ?? [];
+      const suite = byExercise.get(exercise.id);
+      return suite
+        ? gradeExercise(exercise, number, suite, options.outputs?.get(suite.testFilePath) ?? '', catalogued)
+        : notGraded(exercise, number, whyNotGraded(exercise), catalogued);
+    }),
+  );
   return {
     exercises,
     strays,

@@ -22,17 +22,24 @@ export interface GradingRun {
   output: string;
 }
 
-/** Grades `target` (as WORKBOOK_TARGET); `environment` adds variables, e.g. WORKBOOK_ROOT for another tree. */
+/**
+ * Grades `target` (as WORKBOOK_TARGET); `environment` adds variables, e.g. WORKBOOK_ROOT for another tree;
+ * `jestArguments` go to Jest before the patterns; `wrap` may turn the command (program first) into another
+ * that runs it, e.g. in a cgroup.
+ */
 export function gradingRun(
   target: string,
   patterns: string[] = [],
   environment: NodeJS.ProcessEnv = {},
+  jestArguments: string[] = [],
+  wrap: (command: string[]) => string[] = (command) => command,
 ): Promise<GradingRun> {
   const scratch = mkdtempSync(path.join(tmpdir(), 'workbook-run-'));
   const resultsFile = path.join(scratch, 'results.json');
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [JEST_BIN, '--ci', ...patterns], {
+    const [program, ...args] = wrap([process.execPath, JEST_BIN, '--ci', ...jestArguments, ...patterns]);
+    const child = spawn(program!, args, {
       cwd: REPOSITORY,
       env: {
         ...process.env,

@@ -16,6 +16,10 @@ export const MANIFEST_FILE = path.join(WORKBOOK_ROOT, 'workbook.json');
 /** Default wall-clock limit for grading one exercise, when the manifest gives none. */
 export const DEFAULT_TIME_LIMIT_SECONDS = 20;
 
+/** Who may see a test on Gradescope, and when (its `visibility` field). */
+export const VISIBILITIES = ['visible', 'hidden', 'after_due_date', 'after_published'] as const;
+export type Visibility = (typeof VISIBILITIES)[number];
+
 const slug = z
   .string()
   .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be lower-case words joined by dashes, like "run-command"');
@@ -26,6 +30,8 @@ const exerciseSchema = z.strictObject({
   points: z.number().int().positive(),
   timeLimitSeconds: z.number().positive().max(300).optional(),
   hints: z.array(z.string().min(1)).min(1, 'give at least one hint'),
+  /** Gradescope visibility of this exercise's tests; unset: WORKBOOK_VISIBILITY, else visible. */
+  visibility: z.enum(VISIBILITIES).optional(),
 });
 
 const chapterSchema = z.strictObject({
@@ -52,6 +58,7 @@ export interface Exercise {
   points: number;
   timeLimitSeconds: number;
   hints: string[];
+  visibility?: Visibility;
 }
 
 export interface Chapter {
@@ -89,6 +96,7 @@ export function parseManifest(data: unknown, file = MANIFEST_FILE): Manifest {
       points: exercise.points,
       timeLimitSeconds: exercise.timeLimitSeconds ?? DEFAULT_TIME_LIMIT_SECONDS,
       hints: exercise.hints,
+      ...(exercise.visibility && { visibility: exercise.visibility }),
     })),
   }));
   const exercises = chapters.flatMap((chapter) => chapter.exercises);

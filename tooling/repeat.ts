@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { fullWorkbookMissing } from './edition';
 import { exercisesThatLostPoints, gradingRun, testsOf, variantVerdict } from './grading-run';
 import { loadManifest, selectExercises } from './manifest';
 import { onStop } from './on-stop';
@@ -29,6 +30,11 @@ function startHogs(): ChildProcess[] {
 }
 
 async function main(): Promise<number> {
+  const missing = fullWorkbookMissing("npm run repeat (a maintainers' check)");
+  if (missing) {
+    console.error(missing);
+    return 2;
+  }
   const { values } = parseArgs({
     options: {
       runs: { type: 'string', default: '10' },

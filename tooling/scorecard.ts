@@ -22,6 +22,8 @@ const STATUS_LOOK: Record<ExerciseStatus, { mark: string; style: Style }> = {
   crashed: { mark: '!', style: 'magenta' },
   runaway: { mark: '!', style: 'magenta' },
   'not graded': { mark: ' ', style: 'gray' },
+  'not submitted': { mark: '·', style: 'gray' },
+  'out of time': { mark: '⧗', style: 'gray' },
 };
 
 const MESSAGE_LINES = 6;
@@ -29,7 +31,7 @@ const MESSAGE_LINES = 6;
 const OUTPUT_LINES = 10;
 
 function formatPoints(value: number): string {
-  return Number.isInteger(value) ? String(value) : value.toFixed(1);
+  return String(Number(value.toFixed(2)));
 }
 
 function indent(text: string, prefix: string): string {

@@ -1,7 +1,14 @@
-/** Why a grading suite produced no test results at all. */
-export type SuiteFailureKind = 'hung' | 'exited' | 'crashed' | 'runaway';
+/** Why a grading suite did not finish, or was not run at all. */
+export type SuiteFailureKind = 'hung' | 'exited' | 'crashed' | 'runaway' | 'not submitted' | 'out of time';
 
-export const SUITE_FAILURE_KINDS: readonly SuiteFailureKind[] = ['hung', 'exited', 'crashed', 'runaway'];
+export const SUITE_FAILURE_KINDS: readonly SuiteFailureKind[] = [
+  'hung',
+  'exited',
+  'crashed',
+  'runaway',
+  'not submitted',
+  'out of time',
+];
 
 export class SuiteFailure extends Error {
   constructor(

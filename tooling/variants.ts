@@ -10,6 +10,14 @@ import { WORKBOOK_ROOT, type Manifest } from './manifest';
 
 export const VARIANT_MARK = 'KNOWN-WRONG VARIANT:';
 
+/**
+ * Whether a path relative to the workbook root (with forward slashes) is a variants folder,
+ * `tests/<chapter>/<exercise>/wrong`, or inside one. Variants never decide a grade.
+ */
+export function isInVariantFolder(relative: string): boolean {
+  return /^tests\/[^/]+\/[^/]+\/wrong(?:\/|$)/.test(relative);
+}
+
 export interface Variant {
   exerciseId: string;
   name: string;

@@ -7,10 +7,13 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { loadCatalogue } from './catalogue';
 import { checkConsistency } from './consistency';
+import { fullWorkbookMissing } from './edition';
 import { NOT_IMPLEMENTED } from './grades';
 import { gradingRun, testsOf, variantVerdict, type GradingRun } from './grading-run';
 import { loadManifest, WORKBOOK_ROOT, type Manifest } from './manifest';
+import type { ResultsFile } from './results-file';
 import { onStop } from './on-stop';
 import { assembleRounds, removeRounds, roundsDirectory, type VariantRound } from './variants';
 
@@ -63,7 +66,21 @@ function checkSolutions(run: GradingRun, manifest: Manifest): string[] {
   const total = manifest.exercises.reduce((sum, exercise) => sum + exercise.points, 0);
   if (results.score !== total) lines.push(`✗ solutions scored ${results.score} of ${total}`);
   if (run.exitCode !== 0) lines.push(`✗ npm test exited ${run.exitCode} at full marks; it must exit 0`);
-  return [`solutions: ${describeRun(run)}`, ...lines];
+  return [`solutions: ${describeRun(run)}`, ...lines, ...checkCatalogue(results, manifest)];
+}
+
+/** Every exercise's rows are exactly its catalogued tests: the suites and tests/catalogue.json agree. */
+function checkCatalogue(results: ResultsFile, manifest: Manifest): string[] {
+  const catalogue = loadCatalogue();
+  return manifest.exercises
+    .filter((exercise) => {
+      const ran = testsOf(results, exercise.id).map((test) => test.name.slice(exercise.id.length + 3));
+      return JSON.stringify(ran) !== JSON.stringify(catalogue[exercise.id] ?? []);
+    })
+    .map(
+      (exercise) =>
+        `✗ ${exercise.id}: its tests differ from tests/catalogue.json; run \`npm run catalogue\` after changing a suite`,
+    );
 }
 
 function checkStubs(run: GradingRun, manifest: Manifest): string[] {
@@ -114,6 +131,12 @@ function variantTsconfig(dir: string): string {
 }
 
 async function main(): Promise<void> {
+  const missing = fullWorkbookMissing("npm run verify (the maintainers' suite)");
+  if (missing) {
+    console.error(missing);
+    process.exitCode = 2;
+    return;
+  }
   const started = Date.now();
   const reports: StepReport[] = [];
   let manifest: Manifest | undefined;

@@ -1,13 +1,31 @@
 /**
  * Bounded waiting for grading suites. Deadlines here only turn "never happened" into a clear failure;
  * they never decide an ordering (orderings are forced by the tests themselves with release signals).
+ *
+ * Every deadline is stretched on a machine with less CPU than the one the limits were set on (2 CPUs): the
+ * grader computes the factor from the machine's CPU share (tooling/machine.ts) and passes it to every
+ * graded process as WORKBOOK_TIME_SCALE. So a slow machine never turns a correct solution into a failure;
+ * it only takes longer to report one that never finishes.
  */
 
-/** Resolves with `promise`, or rejects with `message` if it has not settled within `ms`. */
+/** How much this machine stretches every deadline: 1 on the reference machine, more on a smaller one. */
+export const TIME_SCALE = Math.max(1, Number(process.env.WORKBOOK_TIME_SCALE) || 1);
+
+/** A deadline of `ms` milliseconds on the reference machine, stretched for this one. */
+export function scaled(ms: number): number {
+  return Math.round(ms * TIME_SCALE);
+}
+
+/** `ms` (already scaled) in words for a message: "8 s", "750 ms". */
+export function inWords(ms: number): string {
+  return ms >= 1000 ? `${Math.round(ms / 100) / 10} s` : `${ms} ms`;
+}
+
+/** Resolves with `promise`, or rejects with `message` if it has not settled within `ms` (scaled). */
 export async function within<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
+    timer = setTimeout(() => reject(new Error(message)), scaled(ms));
   });
   try {
     return await Promise.race([promise, expired]);
@@ -16,9 +34,9 @@ export async function within<T>(promise: Promise<T>, ms: number, message: string
   }
 }
 
-/** Polls `condition` every few milliseconds until it holds; rejects with `message` after `ms`. */
+/** Polls `condition` every few milliseconds until it holds; rejects with `message` after `ms` (scaled). */
 export async function waitUntil(condition: () => boolean, ms: number, message: string): Promise<void> {
-  const give = Date.now() + ms;
+  const give = Date.now() + scaled(ms);
   while (!condition()) {
     if (Date.now() > give) throw new Error(message);
     await new Promise((resolve) => setTimeout(resolve, 5));

@@ -74,15 +74,17 @@ function threadState(tid) {
 }
 
 const napCell = new Int32Array(new SharedArrayBuffer(4));
+/** How much every deadline is stretched on this machine (see tests/support/deadline.ts). */
+const TIME_SCALE = Math.max(1, Number(process.env.WORKBOOK_TIME_SCALE) || 1);
 
 /** Blocks this thread for `ms` milliseconds, asleep (Atomics.wait on a cell nobody notifies). */
 function sleep(ms) {
   Atomics.wait(napCell, 0, 0, ms);
 }
 
-/** Sleeps in 1 ms steps until `condition()` holds; throws `message` after `ms`. */
+/** Sleeps in 1 ms steps until `condition()` holds; throws `message` after `ms` (stretched by TIME_SCALE). */
 function waitFor(condition, ms, message) {
-  const giveUp = Date.now() + ms;
+  const giveUp = Date.now() + ms * TIME_SCALE;
   while (!condition()) {
     if (Date.now() > giveUp) throw new Error(message);
     sleep(1);
@@ -99,7 +101,7 @@ function untilAsleep(tids, ms) {
     sleep(300);
     return false;
   }
-  const giveUp = Date.now() + ms;
+  const giveUp = Date.now() + ms * TIME_SCALE;
   while (Date.now() < giveUp) {
     if (tids.every((tid) => threadState(tid)?.state === 'S')) return true;
     sleep(2);
@@ -107,4 +109,4 @@ function untilAsleep(tids, ms) {
   return false;
 }
 
-module.exports = { joinTeam, threadCpuMs, ownTid, threadState, sleep, waitFor, untilAsleep };
+module.exports = { joinTeam, threadCpuMs, ownTid, threadState, sleep, waitFor, untilAsleep, TIME_SCALE };

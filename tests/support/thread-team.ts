@@ -9,6 +9,7 @@
  * `stopTeams()` in afterEach, even one blocked in `Atomics.wait` or spinning forever.
  */
 import { Worker } from 'node:worker_threads';
+import { scaled } from './deadline';
 
 export interface RoundOptions {
   /** How long the round may take before the members that did not answer count as stuck (default 5000). */
@@ -92,7 +93,7 @@ export async function startTeam(fixture: string, size: number, data?: unknown): 
               if (pending.size === 0) resolve();
             });
           }
-          const ms = options.ms ?? 5000;
+          const ms = scaled(options.ms ?? 5000);
           timer = setTimeout(() => {
             const stuck = [...pending];
             const describe =
@@ -139,10 +140,10 @@ export async function startTeam(fixture: string, size: number, data?: unknown): 
         const missing = members.map((_, index) => index).filter((index) => !joined.has(index));
         reject(
           new Error(
-            `thread${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${size} never finished loading (waited ${READY_MS} ms): does the graded module do blocking work when it is loaded?`,
+            `thread${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${size} never finished loading (waited ${scaled(READY_MS)} ms): does the graded module do blocking work when it is loaded?`,
           ),
         );
-      }, READY_MS);
+      }, scaled(READY_MS));
     });
   } catch (error) {
     await team.stop();

@@ -1,11 +1,21 @@
 /**
  * Keeps graded code inside its box: watches what every running suite has started, stops a suite that
  * starts far more processes or worker threads than any exercise needs, and kills everything a suite
- * started (grandchildren and detached processes included) when it is done.
+ * started (grandchildren and detached processes included) when it is done. Every process it tags is also
+ * reported to the watchdog (watchdog.ts), which kills what is left if Jest itself is killed.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProcessTable, SCAN_INTERVAL_MS, type ProcessInfo } from './process-table';
+import { ledgerFile, ledgerLine } from './watchdog';
+
+const WATCHDOG = path.join(__dirname, 'watchdog.ts');
+/** Where each run records the processes its graded code started, for the watchdog. */
+const LEDGER_FOLDER = path.resolve(__dirname, '../../.workbook/runs');
+const TSX_HOOK = path.join(__dirname, 'typescript-on-demand.cjs');
 
 /** More than this many processes alive at once, started by one suite, is a runaway (a pool bug, a fork bomb). */
 export const PROCESS_CAP = 32;
@@ -47,7 +57,8 @@ export class Containment {
   /** Tags of this run start with this, so the run's leftovers can be found and nothing else's. */
   readonly #runId = `${process.pid}-${randomBytes(4).toString('hex')}`;
   #nextSuite = 0;
-  readonly #table = new ProcessTable();
+  readonly #table = new ProcessTable((pid, tag) => this.#tellWatchdog(pid, tag));
+  #watchdog: ChildProcess | undefined;
   readonly #watched = new Map<string, Watched>();
   #sampler: NodeJS.Timeout | undefined;
   #guarded = false;
@@ -56,6 +67,24 @@ export class Containment {
   newTag(): string {
     this.#nextSuite += 1;
     return `${this.#runId}:${this.#nextSuite}`;
+  }
+
+  /** Records a graded process in the run's ledger, starting the watchdog first if need be. */
+  #tellWatchdog(pid: number, tag: string): void {
+    if (!this.#watchdog) {
+      mkdirSync(LEDGER_FOLDER, { recursive: true });
+      // A session of its own and nothing referenced: it outlives Jest, and never keeps Jest running. It gets
+      // none of the grader's environment: it is not graded code, and must not look like it.
+      this.#watchdog = spawn(process.execPath, ['--require', TSX_HOOK, WATCHDOG, this.#runId, LEDGER_FOLDER], {
+        detached: true,
+        stdio: ['pipe', 'ignore', 'ignore'],
+        env: { PATH: process.env.PATH ?? '' },
+      });
+      this.#watchdog.unref();
+      (this.#watchdog.stdin as unknown as { unref(): void }).unref();
+      this.#watchdog.stdin!.on('error', () => {});
+    }
+    appendFileSync(ledgerFile(LEDGER_FOLDER, this.#runId), ledgerLine(pid, tag));
   }
 
   /** Records a process the runner started with `tag`, before anything it starts can be scanned. */

@@ -7,8 +7,9 @@
  * (see `SuiteFailure`), so the scorecard can call it hung, exited or crashed.
  */
 import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { TestResult } from '@jest/test-result';
+import { createEmptyTestResult, type TestResult } from '@jest/test-result';
 import type { Config } from '@jest/types';
 import {
   EmittingTestRunner,
@@ -19,7 +20,8 @@ import {
   type TestWatcher,
   type UnsubscribeFn,
 } from 'jest-runner';
-import { DEFAULT_TIME_LIMIT_SECONDS, exerciseIdOfTestFile, loadManifest } from '../manifest';
+import { DEFAULT_TIME_LIMIT_SECONDS, exerciseIdOfTestFile } from '../manifest';
+import { settings } from '../settings';
 import { SuiteFailure, type SuiteFailureKind } from '../suite-failure';
 import { containment } from './containment';
 import { EXIT_MARKER, isFileMessage, type FileJob } from './file-protocol';
@@ -36,10 +38,19 @@ export default class IsolatedRunner extends EmittingTestRunner {
   readonly #listeners = new Map<keyof TestEvents, Set<Listener<keyof TestEvents>>>();
   readonly #running = new Set<ChildProcess>();
   readonly #timeLimits: Map<string, number>;
+  readonly #timeScale: number;
+  readonly #target: { label: string; dir: string; foundIn?: string };
+  /** The whole run's time budget in seconds (WORKBOOK_TIME_BUDGET), if any, and when it runs out. */
+  readonly #budgetSeconds: number | undefined;
+  #budgetEnds = Infinity;
 
   constructor(globalConfig: Config.GlobalConfig, context: TestRunnerContext) {
     super(globalConfig, context);
-    this.#timeLimits = new Map(loadManifest().exercises.map((exercise) => [exercise.id, exercise.timeLimitSeconds]));
+    const { manifest, machine, target, timeBudgetSeconds } = settings();
+    this.#timeLimits = new Map(manifest.exercises.map((exercise) => [exercise.id, exercise.timeLimitSeconds]));
+    this.#timeScale = machine.timeScale;
+    this.#target = target;
+    this.#budgetSeconds = timeBudgetSeconds;
   }
 
   override on<Name extends keyof TestEvents>(eventName: Name, listener: Listener<Name>): UnsubscribeFn {
@@ -59,11 +70,14 @@ export default class IsolatedRunner extends EmittingTestRunner {
     });
     const queue = [...tests];
     const lanes = Math.max(1, Math.min(this._globalConfig.maxWorkers, queue.length));
+    if (this.#budgetSeconds !== undefined) this.#budgetEnds = Date.now() + this.#budgetSeconds * 1000;
     const lane = async (): Promise<void> => {
       for (let test = queue.shift(); test; test = queue.shift()) {
         if (watcher.isInterrupted()) return;
         await this.#emit('test-file-start', [test]);
         try {
+          this.#checkSubmitted(test);
+          this.#checkBudget();
           const result = await this.#runInOwnProcess(test, Math.min(lanes, queue.length));
           await this.#emit('test-file-success', [test, result]);
         } catch (error) {
@@ -87,9 +101,48 @@ export default class IsolatedRunner extends EmittingTestRunner {
     }
   }
 
+  /** Paths in what the learner reads name the submission where it was found, not the copy graded. */
+  #display<T>(value: T): T {
+    const { dir, foundIn } = this.#target;
+    if (!foundIn) return value;
+    const inJson = (text: string): string => JSON.stringify(text).slice(1, -1);
+    const replaced = JSON.stringify(value)
+      .replaceAll(inJson(dir), inJson(foundIn))
+      .replaceAll(inJson(path.relative(process.cwd(), dir)), inJson(foundIn));
+    return JSON.parse(replaced) as T;
+  }
+
+  /** An exercise whose folder is missing from the graded tree is not run at all. */
+  #checkSubmitted(test: Test): void {
+    const exerciseId = exerciseIdOfTestFile(test.path);
+    if (exerciseId === undefined || existsSync(path.join(this.#target.dir, exerciseId))) return;
+    throw new SuiteFailure(
+      'not submitted',
+      `its folder ${exerciseId}/ is not in ${this.#target.label}, so there is nothing to grade. Put the exercise's files back where the stub was.`,
+    );
+  }
+
+  /** Why the run's time budget stops grading: it ran out, or (for one suite) it cut the suite short. */
+  #budgetReason(when: string): string {
+    return (
+      `the run's time budget of ${this.#budgetSeconds} s (WORKBOOK_TIME_BUDGET) ran out ${when}. ` +
+      `Exercises that hang use up their whole time limit: fix those first, and the others get graded.`
+    );
+  }
+
+  /** An exercise is not started when less than a second of the run's time budget is left. */
+  #checkBudget(): void {
+    if (Date.now() > this.#budgetEnds - 1000)
+      throw new SuiteFailure('out of time', this.#budgetReason('before this exercise'));
+  }
+
   #runInOwnProcess(test: Test, keepWarm: number): Promise<TestResult> {
     const exerciseId = exerciseIdOfTestFile(test.path);
-    const limitSeconds = (exerciseId && this.#timeLimits.get(exerciseId)) || DEFAULT_TIME_LIMIT_SECONDS;
+    const ownLimitSeconds =
+      ((exerciseId && this.#timeLimits.get(exerciseId)) || DEFAULT_TIME_LIMIT_SECONDS) * this.#timeScale;
+    // Within the run's time budget, if there is one: results for every exercise before an autograder's own
+    // timeout kills the whole run.
+    const limitSeconds = Math.min(ownLimitSeconds, (this.#budgetEnds - Date.now()) / 1000);
     const job: FileJob = {
       setup: {
         serializableResolvers: [
@@ -139,9 +192,11 @@ export default class IsolatedRunner extends EmittingTestRunner {
             // Jest drops a result's console calls once reporters have seen it; keep them with the output.
             const logged = 'result' in outcome ? (outcome.result.console ?? []) : [];
             const consoleLines = logged.map((entry) => `console.${entry.type}: ${entry.message}\n`).join('');
-            suiteOutput.set(test.path, consoleLines + withoutExitMarker(output));
-            if ('result' in outcome) resolve(outcome.result);
-            else reject(outcome.failure);
+            suiteOutput.set(test.path, this.#display(consoleLines + withoutExitMarker(output)));
+            if ('result' in outcome) resolve(this.#display(outcome.result));
+            else if (progress.finished().length > 0)
+              resolve(this.#display(partialResult(test, outcome.failure, progress)));
+            else reject(new SuiteFailure(outcome.failure.kind, this.#display(outcome.failure.message)));
           });
       };
       const progress = new SuiteProgress();
@@ -152,12 +207,14 @@ export default class IsolatedRunner extends EmittingTestRunner {
 
       const timer = setTimeout(
         () =>
-          fail(
-            'hung',
-            `did not finish within its time limit of ${limitSeconds} s. Something never returned: a loop that ` +
-              `never ends, a promise that never settles, an Atomics.wait with no timeout, or a child process ` +
-              `that never exits. Everything it started has been killed.`,
-          ),
+          limitSeconds < ownLimitSeconds
+            ? fail('out of time', this.#budgetReason('while this exercise was being graded'))
+            : fail(
+                'hung',
+                `did not finish within its time limit of ${Math.round(limitSeconds)} s. Something never returned: a loop that ` +
+                  `never ends, a promise that never settles, an Atomics.wait with no timeout, or a child process ` +
+                  `that never exits. Everything it started has been killed.`,
+              ),
         limitSeconds * 1000,
       );
       if (child.pid !== undefined) containment.watch(tag, child.pid, (reason) => fail('runaway', reason));
@@ -203,6 +260,25 @@ export default class IsolatedRunner extends EmittingTestRunner {
       child.send(job);
     });
   }
+}
+
+/**
+ * The result of a suite that stopped after some of its tests finished: those tests as they ended, and the
+ * reason it stopped as the suite's error (whose `type` the scorecard reads), so no finished test is lost.
+ */
+function partialResult(test: Test, failure: SuiteFailure, progress: SuiteProgress): TestResult {
+  const testResults = progress.finished();
+  const count = (status: string): number => testResults.filter((result) => result.status === status).length;
+  return {
+    ...createEmptyTestResult(),
+    testFilePath: test.path,
+    testResults,
+    numPassingTests: count('passed'),
+    numFailingTests: count('failed'),
+    numPendingTests: count('pending') + count('skipped'),
+    testExecError: { message: failure.message, stack: failure.message, type: failure.kind },
+    failureMessage: failure.message,
+  };
 }
 
 /** The exit code written after EXIT_MARKER, if graded code called process.exit. */

@@ -58,6 +58,30 @@ function readStat(pid: number): Omit<ProcessInfo, 'tag'> | undefined {
   }
 }
 
+/**
+ * When the process started (clock ticks since boot, from /proc), to tell a process from a later one that
+ * reuses its pid; undefined when it is gone, or where there is no /proc.
+ */
+export function processStartTime(pid: number): string | undefined {
+  if (!usesProc) return undefined;
+  try {
+    const stat = readFileSync(`${PROC}/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a process with this pid exists (one of another user's counts too). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 function listWithPs(): Omit<ProcessInfo, 'tag'>[] {
   const out = execFileSync('ps', ['-A', '-o', 'pid=,ppid=,stat='], { encoding: 'utf8' });
   return out
@@ -73,9 +97,13 @@ export class ProcessTable {
   /** Processes the runner started itself, tagged before they could be scanned (needed without /proc). */
   readonly #roots = new Map<number, string>();
 
+  /** `onTagged` hears of every process the table tags, once, when it is first seen or adopted. */
+  constructor(private readonly onTagged?: (pid: number, tag: string) => void) {}
+
   /** Records the tag of a process the runner started. */
   adopt(pid: number, tag: string): void {
     this.#roots.set(pid, tag);
+    this.onTagged?.(pid, tag);
   }
 
   /** Looks at every process now alive and returns the tagged ones, zombies included. */
@@ -97,7 +125,7 @@ export class ProcessTable {
       const stat = readStat(pid);
       if (!stat) continue;
       const tag = known ? this.#seen.get(pid) : this.#tagOfNew(pid, stat.ppid, () => readTagFromEnvironment(pid));
-      this.#seen.set(pid, tag);
+      this.#remember(pid, tag, known);
       if (tag !== undefined) tagged.push({ ...stat, tag });
     }
     return tagged;
@@ -109,13 +137,17 @@ export class ProcessTable {
     this.#forget(alive);
     const tagged: ProcessInfo[] = [];
     for (const entry of listed) {
-      const tag = this.#seen.has(entry.pid)
-        ? this.#seen.get(entry.pid)
-        : this.#tagOfNew(entry.pid, entry.ppid, () => undefined);
-      this.#seen.set(entry.pid, tag);
+      const known = this.#seen.has(entry.pid);
+      const tag = known ? this.#seen.get(entry.pid) : this.#tagOfNew(entry.pid, entry.ppid, () => undefined);
+      this.#remember(entry.pid, tag, known);
       if (tag !== undefined) tagged.push({ ...entry, tag });
     }
     return tagged;
+  }
+
+  #remember(pid: number, tag: string | undefined, known: boolean): void {
+    this.#seen.set(pid, tag);
+    if (!known && tag !== undefined && !this.#roots.has(pid)) this.onTagged?.(pid, tag);
   }
 
   /** Drops what the table knew about processes that are gone, so that a reused pid is looked at afresh. */

@@ -7,11 +7,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { AggregatedResult, Reporter, TestContext } from '@jest/reporters';
 import { gradingFingerprint } from '../fingerprint';
-import { gradeResults, type Grades } from '../grades';
-import { loadManifest, WORKBOOK_ROOT, type Exercise } from '../manifest';
+import { gradeResults, type GradeOptions, type Grades } from '../grades';
+import { WORKBOOK_ROOT, type Exercise } from '../manifest';
 import { toResultsFile, writeResultsFile } from '../results-file';
 import { renderScorecard } from '../scorecard';
-import { resolveTarget } from '../target';
+import { settings } from '../settings';
 import { suiteOutput } from './suite-output';
 
 /** Why an exercise's suite did not run: the run was limited to other exercises, or the suite is missing. */
@@ -27,24 +27,34 @@ export default class ScorecardReporter implements Pick<Reporter, 'onRunStart' | 
   #error: Error | undefined;
   readonly #fingerprint = gradingFingerprint();
 
+  readonly #settings = settings();
+
+  #grade(suites: AggregatedResult['testResults'], options: GradeOptions): Grades {
+    return gradeResults(this.#settings.manifest, suites, { catalogue: this.#settings.catalogue, ...options });
+  }
+
   #write(grades: Grades, seconds: number): string {
+    const { target, visibility, stdoutVisibility, machine, resultsFile } = this.#settings;
     return writeResultsFile(
       toResultsFile(grades, {
-        targetLabel: resolveTarget().label,
+        targetLabel: target.label,
         executionSeconds: seconds,
         fingerprint: this.#fingerprint,
+        visibility,
+        stdoutVisibility,
+        machine,
       }),
+      resultsFile,
     );
   }
 
   onRunStart(): void {
     const unfinished = 'grading did not finish: the run was stopped or killed before this exercise was graded';
-    this.#write(gradeResults(loadManifest(), [], { whyNotGraded: () => unfinished }), 0);
+    this.#write(this.#grade([], { whyNotGraded: () => unfinished }), 0);
   }
 
   onRunComplete(_contexts: Set<TestContext>, aggregated: AggregatedResult): void {
-    const manifest = loadManifest();
-    const grades = gradeResults(manifest, aggregated.testResults, { outputs: suiteOutput, whyNotGraded });
+    const grades = this.#grade(aggregated.testResults, { outputs: suiteOutput, whyNotGraded });
     const seconds = (Date.now() - aggregated.startTime) / 1000;
     const file = this.#write(grades, seconds);
     const color = process.env.FORCE_COLOR
@@ -53,7 +63,7 @@ export default class ScorecardReporter implements Pick<Reporter, 'onRunStart' | 
     process.stdout.write(
       renderScorecard(grades, {
         color,
-        targetLabel: resolveTarget().label,
+        targetLabel: this.#settings.target.label,
         seconds,
         resultsFile: path.relative(process.cwd(), file),
         fingerprint: this.#fingerprint,

@@ -9,7 +9,15 @@ import path from 'node:path';
 import { gradingRun, type GradingRun } from '../grading-run';
 import { WORKBOOK_ROOT } from '../manifest';
 import type { ResultsFile } from '../results-file';
-import { CRASH_LIMIT_SECONDS, FAULTS, HANG_LIMIT_SECONDS, POINTS, buildFaultTree, removeFaultTree } from './fault-tree';
+import {
+  CRASH_LIMIT_SECONDS,
+  FAULTS,
+  HANG_LIMIT_SECONDS,
+  LINGERS_AND_HANGS,
+  POINTS,
+  buildFaultTree,
+  removeFaultTree,
+} from './fault-tree';
 import { PROCESS_CAP, WORKER_THREAD_CAP } from '../jest/containment';
 
 const MARK = `workbook-fault-${randomBytes(6).toString('hex')}`;
@@ -32,9 +40,38 @@ function leftovers(commandLineOnly = false): string[] {
   return found;
 }
 
+/** The first live process whose command line and environment satisfy `matches`. */
+function processWith(matches: (cmdline: string, environ: string) => boolean): string | undefined {
+  return readdirSync('/proc').find((pid) => {
+    try {
+      return matches(readFileSync(`/proc/${pid}/cmdline`, 'latin1'), readFileSync(`/proc/${pid}/environ`, 'latin1'));
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Jest grading the workbook tree `root` (not a suite's process, which carries a tag). */
+function isJestOf(root: string, cmdline: string, environ: string): boolean {
+  return (
+    cmdline.includes('jest') && environ.includes(`WORKBOOK_ROOT=${root}\0`) && !environ.includes('WORKBOOK_GRADED_TAG')
+  );
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until `condition` holds, checking every 50 ms; false if it still does not after `ms`. */
+async function eventually(condition: () => boolean, ms: number): Promise<boolean> {
+  for (const deadline = Date.now() + ms; !condition(); await sleep(50)) if (Date.now() > deadline) return false;
+  return true;
+}
+
 const onLinux = process.platform === 'linux';
+/** Where each run records the processes its graded code started (tooling/jest/containment.ts). */
+const LEDGER_FOLDER = path.join(WORKBOOK_ROOT, '.workbook', 'runs');
 const tree = buildFaultTree(path.join(WORKBOOK_ROOT, '.workbook'));
-const environment = { WORKBOOK_ROOT: tree, FAULT_MARK: MARK };
+// Time limits as written, whatever this machine's CPU share: these tests check containment, not scaling.
+const environment = { WORKBOOK_ROOT: tree, FAULT_MARK: MARK, WORKBOOK_TIME_SCALE: '1' };
 let run: GradingRun;
 let results: ResultsFile;
 
@@ -42,6 +79,13 @@ function exercise(name: string): ResultsFile['extra_data']['exercises'][number] 
   const found = results.extra_data.exercises.find((e) => e.id === `01-faults/${name}`);
   if (!found) throw new Error(`no exercise ${name} in the results file`);
   return found;
+}
+
+function outputOfRun(graded: GradingRun, name: string): string {
+  return graded
+    .results!.tests.filter((test) => test.name.startsWith(`01-faults/${name} › `))
+    .map((test) => test.output)
+    .join('\n');
 }
 
 function outputOf(name: string): string {
@@ -143,22 +187,8 @@ describe('a run that is stopped before it ends', () => {
       const stopped = gradingRun(path.join(small, 'solutions'), [], { ...environment, WORKBOOK_ROOT: small });
       // Stop Jest (as a closing terminal would) once the hanging suite's child is running. On a loaded machine
       // starting Jest and the first suite can take tens of seconds: this only turns "never" into a failure.
-      const deadline = Date.now() + 60_000;
-      while (leftovers(true).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      expect(leftovers(true)).not.toEqual([]);
-      const jest = readdirSync('/proc').find((pid) => {
-        try {
-          const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
-          const environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
-          return (
-            cmdline.includes('jest') &&
-            environ.includes(`WORKBOOK_ROOT=${small}\0`) &&
-            !environ.includes('WORKBOOK_GRADED_TAG')
-          );
-        } catch {
-          return false;
-        }
-      });
+      expect(await eventually(() => leftovers(true).length > 0, 60_000)).toBe(true);
+      const jest = processWith((cmdline, environ) => isJestOf(small, cmdline, environ));
       expect(jest).toBeDefined();
       spawn('kill', ['-TERM', jest!]);
       const ended = await stopped;
@@ -169,4 +199,102 @@ describe('a run that is stopped before it ends', () => {
       removeFaultTree(small);
     }
   }, 120_000);
+});
+
+describe('a run with a time budget (WORKBOOK_TIME_BUDGET)', () => {
+  test('stops grading when the budget runs out, with every exercise in the results file and nothing running', async () => {
+    // A hang whose own limit is far longer than the budget, and a healthy exercise, graded side by side.
+    const slow = FAULTS.filter((f) => ['healthy-a', 'never-settles'].includes(f.name)).map((f) => ({
+      ...f,
+      timeLimitSeconds: CRASH_LIMIT_SECONDS,
+    }));
+    const tree = buildFaultTree(path.join(WORKBOOK_ROOT, '.workbook'), slow);
+    try {
+      const budget = 10;
+      const graded = await gradingRun(
+        path.join(tree, 'solutions'),
+        [],
+        { ...environment, WORKBOOK_ROOT: tree, WORKBOOK_TIME_BUDGET: String(budget) },
+        ['--maxWorkers=2'],
+      );
+      expect(graded.seconds).toBeLessThan(CRASH_LIMIT_SECONDS - 10);
+      const statuses = graded.results!.extra_data.exercises.map((e) => [e.id, e.status]);
+      expect(statuses).toEqual([
+        ['01-faults/healthy-a', 'passed'],
+        ['01-faults/never-settles', 'out of time'],
+      ]);
+      expect(outputOfRun(graded, 'never-settles')).toContain(
+        `time budget of ${budget} s (WORKBOOK_TIME_BUDGET) ran out`,
+      );
+      expect(leftovers()).toEqual([]);
+    } finally {
+      removeFaultTree(tree);
+    }
+  }, 120_000);
+});
+
+describe('a run whose Jest is killed outright (SIGKILL), so none of its own clean-up runs', () => {
+  const lingering = [LINGERS_AND_HANGS];
+  /** Starts a grading of a tree whose suite leaves processes behind and hangs; resolves once they run. */
+  async function startLingering(): Promise<{ tree: string; jest: string; run: Promise<GradingRun> }> {
+    const tree = buildFaultTree(path.join(WORKBOOK_ROOT, '.workbook'), lingering);
+    const run = gradingRun(path.join(tree, 'solutions'), [], { ...environment, WORKBOOK_ROOT: tree });
+    // The suite leaves 3 processes marked in their command lines: wait until all run (a loaded machine is slow).
+    expect(await eventually(() => leftovers(true).length >= 3, 60_000)).toBe(true);
+    const jest = processWith((cmdline, environ) => isJestOf(tree, cmdline, environ));
+    expect(jest).toBeDefined();
+    // Containment finds a new process at its next scan (every 50 ms) and records it in the run's ledger; one
+    // that escaped its parent with an empty environment can be found only from there. Kill Jest once all are in.
+    const inLedger = (): boolean => {
+      const ledger = readdirSync(LEDGER_FOLDER).find((name) => name.startsWith(`${jest}-`));
+      const text = ledger ? readFileSync(path.join(LEDGER_FOLDER, ledger), 'utf8') : '';
+      const recorded = new Set(text.split('\n').map((line) => line.split(' ')[0]));
+      return leftovers(true).every((found) => recorded.has(found.split(':')[0]!));
+    };
+    expect(await eventually(inLedger, 10_000)).toBe(true);
+    return { tree, jest: jest!, run };
+  }
+
+  (onLinux ? test : test.skip)(
+    'the watchdog kills everything the graded code started within a few seconds',
+    async () => {
+      const { tree, jest, run } = await startLingering();
+      try {
+        process.kill(Number(jest), 'SIGKILL');
+        await run;
+        // Jest is gone; its watchdog must find and kill the suite's process and all three escapees.
+        expect(await eventually(() => leftovers().length === 0, 5_000)).toBe(true);
+      } finally {
+        removeFaultTree(tree);
+      }
+    },
+    120_000,
+  );
+
+  (onLinux ? test : test.skip)(
+    'when the watchdog was killed too, the next run starts by killing what was left',
+    async () => {
+      const { tree, jest, run } = await startLingering();
+      const next = buildFaultTree(
+        path.join(WORKBOOK_ROOT, '.workbook'),
+        FAULTS.filter((f) => f.name === 'healthy-a'),
+      );
+      try {
+        const watchdog = processWith((cmdline) => cmdline.includes('watchdog.ts') && cmdline.includes(`\0${jest}-`));
+        expect(watchdog).toBeDefined();
+        process.kill(Number(watchdog), 'SIGKILL');
+        process.kill(Number(jest), 'SIGKILL');
+        await run;
+        await sleep(500);
+        expect(leftovers(true).length).toBeGreaterThanOrEqual(3);
+        const graded = await gradingRun(path.join(next, 'solutions'), [], { ...environment, WORKBOOK_ROOT: next });
+        expect(graded.results?.extra_data.exercises.map((e) => e.status)).toEqual(['passed']);
+        expect(await eventually(() => leftovers().length === 0, 5_000)).toBe(true);
+      } finally {
+        removeFaultTree(tree);
+        removeFaultTree(next);
+      }
+    },
+    180_000,
+  );
 });

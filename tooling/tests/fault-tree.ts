@@ -159,6 +159,19 @@ test('starts a worker per task, never ending them', async () => {
 export const POINTS = 10;
 
 /** Writes the tree under `parent` (inside the repository, so that Jest's transform is found); returns its root. */
+/** Not in FAULTS (it would hold every run for its whole limit): for the tests that kill Jest mid-run. */
+export const LINGERS_AND_HANGS: Fault = {
+  name: 'leaves-processes-then-hangs',
+  timeLimitSeconds: CRASH_LIMIT_SECONDS,
+  suite: `import { spawn } from 'node:child_process';
+test('starts processes that escape their parent, then waits for ever', async () => {
+  spawn(process.execPath, ${LINGER}, { detached: true, stdio: 'ignore' }).unref();
+  spawn(process.execPath, ${LINGER}, { detached: true, stdio: 'ignore', env: {} }).unref();
+  spawn('sh', ['-c', \`"\${process.execPath}" -e "setTimeout(() => {}, 60000)" "\${process.env.FAULT_MARK}" & exit 0\`], { stdio: 'ignore' });
+  ${FOREVER}
+});`,
+};
+
 export function buildFaultTree(parent: string, faults: Fault[] = FAULTS): string {
   mkdirSync(parent, { recursive: true });
   const root = mkdtempSync(path.join(parent, 'faults-'));

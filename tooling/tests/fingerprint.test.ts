@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { differences, fileHashes, fingerprintOf, listing, parseListing } from '../fingerprint';
@@ -37,6 +37,22 @@ describe('grading fingerprint', () => {
       'added    tests/support/extra.ts',
       'removed  package.json',
     ]);
+  });
+
+  test('leaves out known-wrong variants, and takes in the GitHub Classroom workflow', () => {
+    const copy = tree();
+    try {
+      const variant = path.join(copy, 'tests', '02-processes', 'run-command', 'wrong', 'bug', 'index.ts');
+      mkdirSync(path.dirname(variant), { recursive: true });
+      writeFileSync(variant, '// KNOWN-WRONG VARIANT: a bug\n');
+      expect(fingerprintOf(fileHashes(copy))).toBe(fingerprintOf(fileHashes(released)));
+      const workflow = path.join(copy, '.github', 'workflows', 'classroom.yml');
+      mkdirSync(path.dirname(workflow), { recursive: true });
+      writeFileSync(workflow, 'name: Autograding Tests\n');
+      expect(differences(fileHashes(released), fileHashes(copy))).toEqual(['added    .github/workflows/classroom.yml']);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 
   test('reads back the listing it writes', () => {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { createEmptyTestResult, type AssertionResult, type TestResult } from '@jest/test-result';
-import { cleanFailureMessage, gradeResults, trimOutput } from '../grades';
+import { cleanFailureMessage, gradeResults, shares, trimOutput } from '../grades';
 import { parseManifest, WORKBOOK_ROOT } from '../manifest';
 import { toResultsFile } from '../results-file';
 
@@ -64,11 +64,14 @@ describe('gradeResults', () => {
     expect(grades.exercises[0]).toMatchObject({ status: 'hung', score: 0, maxScore: 10 });
     const results = toResultsFile(grades, { targetLabel: 'exercises', executionSeconds: 1.5, fingerprint: 'f' });
     expect(results.tests[0]).toEqual({
+      number: '1.1.1',
       name: '02-processes/a › (hung)',
       score: 0,
       max_score: 10,
       status: 'failed',
       output: 'did not finish within 20 s\n\nOutput of the code (last lines):\nworking…\nstill working…',
+      tags: ['02-processes', 'a'],
+      extra_data: { exercise: '02-processes/a', exercise_status: 'hung' },
     });
     expect(results.extra_data.exercises.map((e) => [e.id, e.status])).toEqual([
       ['02-processes/a', 'hung'],
@@ -113,6 +116,124 @@ describe('gradeResults', () => {
 
   test('lists a suite that belongs to no exercise as a stray', () => {
     expect(gradeResults(manifest, [suite('zzz', [['p', 'passed']])]).strays).toHaveLength(1);
+  });
+});
+
+describe('rows from the catalogue', () => {
+  const catalogue = { '02-processes/a': ['d › p', 'd › q', 'd › r'], '02-processes/b': ['d › x'] };
+
+  test('shares split points in hundredths that add up to exactly the points', () => {
+    expect(shares(10, 6)).toEqual([1.67, 1.67, 1.67, 1.67, 1.66, 1.66]);
+    expect(shares(10, 3).reduce((sum, share) => Math.round((sum + share) * 100) / 100, 0)).toBe(10);
+    expect(shares(6, 1)).toEqual([6]);
+  });
+
+  test('a suite that crashed after some tests keeps every row: finished ones as they ended, the rest failed', () => {
+    const crashed = suite('a', [['p', 'passed']]);
+    crashed.testExecError = { message: 'boom from a timer', stack: '', type: 'crashed' };
+    const [grade] = gradeResults(manifest, [crashed], { catalogue }).exercises;
+    expect(grade!.status).toBe('crashed');
+    expect(grade!.tests.map((t) => [t.number, t.title, t.passed, t.score, t.maxScore])).toEqual([
+      ['1.1.1', 'd › p', true, 3.34, 3.34],
+      ['1.1.2', 'd › q', false, 0, 3.33],
+      ['1.1.3', 'd › r', false, 0, 3.33],
+    ]);
+    expect(grade!.tests[1]!.message).toBe('boom from a timer');
+    expect(grade!.tests[2]!.message).toMatch(/did not run: the suite stopped before it \(crashed\)/);
+    expect(grade!.score).toBe(3.34);
+  });
+
+  test('a suite that crashed after every test had passed still loses the last test', () => {
+    const crashed = suite('a', [
+      ['p', 'passed'],
+      ['q', 'passed'],
+      ['r', 'passed'],
+    ]);
+    crashed.testExecError = { message: 'called process.exit(0)', stack: '', type: 'exited' };
+    const [grade] = gradeResults(manifest, [crashed], { catalogue }).exercises;
+    expect([grade!.status, grade!.score]).toEqual(['exited', 6.67]);
+    expect(grade!.tests[2]!.message).toBe('this test passed, but then exited: called process.exit(0)');
+  });
+
+  test('an exercise missing from the submission is "not submitted", every row saying why', () => {
+    const missing = suite('a', []);
+    missing.testExecError = { message: 'its folder 02-processes/a/ is not in sub', stack: '', type: 'not submitted' };
+    const [grade] = gradeResults(manifest, [missing], { catalogue }).exercises;
+    expect([grade!.status, grade!.score, grade!.tests.length]).toEqual(['not submitted', 0, 3]);
+    expect(grade!.tests.every((t) => t.message === 'its folder 02-processes/a/ is not in sub')).toBe(true);
+  });
+
+  test('a test the catalogue does not list is graded after the catalogued ones; a catalogued test that never ran fails', () => {
+    const [grade] = gradeResults(
+      manifest,
+      [
+        suite('a', [
+          ['p', 'passed'],
+          ['new', 'passed'],
+        ]),
+      ],
+      { catalogue },
+    ).exercises;
+    expect(grade!.tests.map((t) => [t.number, t.title, t.passed])).toEqual([
+      ['1.1.1', 'd › p', true],
+      ['1.1.2', 'd › q', false],
+      ['1.1.3', 'd › r', false],
+      ['1.1.4', 'd › new', true],
+    ]);
+    expect(grade!.tests[1]!.message).toMatch(/did not run/);
+  });
+
+  test('an exercise that was not graded still has its catalogued rows, at 0', () => {
+    const grades = gradeResults(manifest, [], { catalogue, whyNotGraded: () => 'stopped' });
+    expect(grades.exercises[0]!.tests.map((t) => [t.number, t.maxScore, t.message])).toEqual([
+      ['1.1.1', 3.34, 'stopped'],
+      ['1.1.2', 3.33, 'stopped'],
+      ['1.1.3', 3.33, 'stopped'],
+    ]);
+  });
+});
+
+describe('toResultsFile', () => {
+  const visible = parseManifest({
+    title: 'T',
+    chapters: [
+      {
+        id: '02-processes',
+        title: 'Processes',
+        exercises: [
+          { name: 'a', title: 'A', points: 10, hints: ['h'], visibility: 'after_due_date' },
+          { name: 'b', title: 'B', points: 6, hints: ['h'] },
+        ],
+      },
+    ],
+  });
+
+  test("gives each test its exercise's visibility, else the run's, and summarises the scorecard in Markdown", () => {
+    const grades = gradeResults(visible, [suite('a', [['p', 'passed']]), suite('b', [['x', 'failed', 'Error: nope']])]);
+    const results = toResultsFile(grades, {
+      targetLabel: 'submission',
+      executionSeconds: 61.6,
+      fingerprint: 'abc',
+      visibility: 'hidden',
+      stdoutVisibility: 'after_published',
+    });
+    expect(results.tests.map((t) => t.visibility)).toEqual(['after_due_date', 'hidden']);
+    expect(results).toMatchObject({
+      visibility: 'hidden',
+      stdout_visibility: 'after_published',
+      execution_time: 62,
+      output_format: 'md',
+    });
+    expect(results.output.split('\n')).toEqual([
+      '**10 / 16 points** · 1 of 2 exercises passed · graded submission in 62 s',
+      '',
+      '**02 Processes**',
+      '',
+      '- ✓ 1.1 **a**: passed, 10 / 10',
+      '- ✗ 1.2 **b**: failing, 0 / 6 (d › x: nope)',
+      '',
+      'Grading files fingerprint: abc',
+    ]);
   });
 });
 

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { runPool, type JobResult } from '@target/02-processes/process-pool';
-import { track, within } from '../../support/deadline';
+import { inWords, scaled, track, within } from '../../support/deadline';
 import { Rendezvous } from './rendezvous';
 
 /** How long a job may take to start (or to go away) on a loaded machine before we call it "never". */
 const START_MS = 8000;
 /** How long a whole run of a few jobs may take. */
 const RUN_MS = 15000;
-/** Jest's time limit for a test that starts jobs: the deadlines above, not Jest, decide a failure. */
-const TEST_MS = 30000;
+/** Jest's time limit for a test that starts jobs (stretched on a slower machine, as the deadlines above are). */
+const TEST_MS = scaled(30000);
 
 type Pending = { promise: Promise<JobResult[]>; settled: () => boolean };
 
@@ -34,7 +34,7 @@ async function outcomeOf(pending: Pending): Promise<string> {
 
 /** Waits until `count` jobs have connected. Fails early, and says so, if runPool settles first. */
 async function arrivals(count: number, pending: Pending, explain: () => string): Promise<void> {
-  const give = Date.now() + START_MS;
+  const give = Date.now() + scaled(START_MS);
   while (meet.arrivals.length < count) {
     if (pending.settled()) {
       const running = meet.arrivals.filter((arrival) => !arrival.ended);
@@ -96,7 +96,7 @@ describe('runPool()', () => {
         3,
         pending,
         () =>
-          `with limit 3 and 7 jobs, 3 jobs should run at once, but after ${START_MS / 1000} s only ` +
+          `with limit 3 and 7 jobs, 3 jobs should run at once, but after ${inWords(scaled(START_MS))} only ` +
           `${meet.arrivals.length} had started (${namesOf(meet.arrivals)}). Start \`limit\` jobs right away.`,
       );
       checkLimit(3, 'once the first 3 jobs had started');
@@ -111,7 +111,7 @@ describe('runPool()', () => {
             pending,
             () =>
               `job ${victim.name} ended while ${names.length - meet.arrivals.length} jobs were still waiting to ` +
-              `start, but the pool started none of them within ${START_MS / 1000} s (still running: ` +
+              `start, but the pool started none of them within ${inWords(scaled(START_MS))} (still running: ` +
               `${namesOf(others)}). Start the next waiting job as soon as any running job ends, so that ` +
               `\`limit\` jobs keep running while any are left.`,
           );
@@ -142,7 +142,7 @@ describe('runPool()', () => {
         2,
         pending,
         () =>
-          `with limit 2 and 3 jobs, 2 jobs should run at once, but after ${START_MS / 1000} s only ` +
+          `with limit 2 and 3 jobs, 2 jobs should run at once, but after ${inWords(scaled(START_MS))} only ` +
           `${meet.arrivals.length} had started (${namesOf(meet.arrivals)}).`,
       );
       checkLimit(2, 'once the first 2 jobs had started');
@@ -152,7 +152,7 @@ describe('runPool()', () => {
         3,
         pending,
         () =>
-          `job ${first!.name} ended, but the third job had not started ${START_MS / 1000} s later, while job ` +
+          `job ${first!.name} ended, but the third job had not started ${inWords(scaled(START_MS))} later, while job ` +
           `${second!.name} was still running. The pool is waiting for the whole batch of \`limit\` jobs to end ` +
           `before it starts more. Start the next job as soon as any one job ends.`,
       );
@@ -173,7 +173,7 @@ describe('runPool()', () => {
         3,
         pending,
         () =>
-          `with limit 3 and 3 jobs, all 3 should run at once, but after ${START_MS / 1000} s only ` +
+          `with limit 3 and 3 jobs, all 3 should run at once, but after ${inWords(scaled(START_MS))} only ` +
           `${meet.arrivals.length} had started (${namesOf(meet.arrivals)}).`,
       );
       // End them last to first, each only after the one before it is gone.
@@ -310,7 +310,7 @@ describe('runPool()', () => {
       const outcome = await within(
         settle(),
         START_MS,
-        `runPool(jobs, ${limit}) neither threw nor settled within ${START_MS / 1000} s. A limit that is not a ` +
+        `runPool(jobs, ${limit}) neither threw nor settled within ${inWords(scaled(START_MS))}. A limit that is not a ` +
           `positive integer must fail at once with a RangeError.`,
       );
       const what =

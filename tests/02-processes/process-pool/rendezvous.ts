@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { waitUntil } from '../../support/deadline';
+import { inWords, scaled, waitUntil } from '../../support/deadline';
 import { killAll } from '../../support/processes';
 
 const JOB_PROGRAM = path.join(__dirname, 'fixtures', 'job.js');
@@ -80,7 +80,7 @@ export class Rendezvous {
     await waitUntil(
       () => arrival.ended && isGone(arrival.pid),
       ms,
-      `job ${name} was told to "${instruction}" but its process did not go away within ${ms / 1000} s ` +
+      `job ${name} was told to "${instruction}" but its process did not go away within ${inWords(scaled(ms))} ` +
         `(a child that has exited stays a zombie until its parent handles its exit).`,
     );
   }

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runWithTimeout, type TimedRun, type TimeoutOptions } from '@target/02-processes/timeout-kill';
-import { track, waitUntil, within } from '../../support/deadline';
+import { inWords, scaled, track, waitUntil, within } from '../../support/deadline';
 import { isAlive, killAll, processesMentioning } from '../../support/processes';
 
 /*
@@ -15,8 +15,15 @@ import { isAlive, killAll, processesMentioning } from '../../support/processes';
 
 const node = process.execPath;
 // A test may repeat its run with longer time limits on a busy machine (see runFixture).
-jest.setTimeout(25_000);
+jest.setTimeout(scaled(25_000));
 const fixture = (name: string): string => path.join(__dirname, 'fixtures', name);
+/**
+ * A time limit a run must never reach in its test. It is behaviour, passed to the code under test, but it is
+ * stretched like the test's deadlines (8 s each, stretched) so that it stays well beyond them: else, on a slow
+ * machine, a run resolving only when its limit runs out would still beat the deadline, and a command the test
+ * takes its time to finish could be timed out first.
+ */
+const LONG_MS = scaled(20_000);
 
 /** One line of a fixture's report file (see fixtures/report.js). */
 interface Report {
@@ -100,12 +107,12 @@ async function settled(pending: Promise<TimedRun>, options: TimeoutOptions, repo
     if (!(error instanceof Error) || error.message !== never) throw error;
     const reports = readReports(reportFile);
     const alive = reports.filter((report) => report.event === 'ready' && isAlive(report.pid));
-    const seconds = (limitMs / 1000).toFixed(1);
+    const waited = inWords(scaled(limitMs));
     assert.fail(
       alive.length > 0
         ? `runWithTimeout (timeoutMs ${options.timeoutMs}, graceMs ${options.graceMs}) had not resolved after ` +
-            `${seconds} s, and processes of the command's group were still running: ${explain(alive, reports)}`
-        : `runWithTimeout had not resolved after ${seconds} s, although every process the command started is ` +
+            `${waited}, and processes of the command's group were still running: ${explain(alive, reports)}`
+        : `runWithTimeout had not resolved after ${waited}, although every process the command started is ` +
             `dead. Some may be zombies: a grandchild killed after its parent died is adopted by PID 1, which may ` +
             `reap it late or never, and until then it stays in the group, so process.kill(-pgid, 0) keeps ` +
             `succeeding. A zombie is dead: look at the state of each member of the group (the field after the ` +
@@ -121,6 +128,11 @@ interface Outcome {
   /** The report file of the conclusive run. */
   reportFile: string;
   elapsedMs: number;
+  /**
+   * Whether a timer of timeoutMs + graceMs, started by the test just before the call, had fired by the time
+   * runWithTimeout resolved: see the grace-period test.
+   */
+  graceOver: boolean;
   options: TimeoutOptions;
 }
 
@@ -142,12 +154,16 @@ async function runFixture(name: string, args: string[], roles: string[], options
     const reportFile = path.join(dir, `report-${attempt}.jsonl`);
     const attemptOptions = { ...options, timeoutMs: Math.round(options.timeoutMs * slowness) };
     const calledAt = Date.now();
+    let graceOver = false;
+    // Started before the call, so it counts from the same event-loop clock as the code's own timers, and fires
+    // before any of them that are due at the same moment.
+    const graceClock = setTimeout(() => (graceOver = true), attemptOptions.timeoutMs + attemptOptions.graceMs);
     const started = performance.now();
     const result = await settled(
       runWithTimeout(node, [fixture(name), reportFile, 'command', ...args], attemptOptions),
       attemptOptions,
       reportFile,
-    );
+    ).finally(() => clearTimeout(graceClock));
     const elapsedMs = performance.now() - started;
     // Right away, before anything else can run: which processes are still alive now that it has resolved?
     const reports = readReports(reportFile);
@@ -156,7 +172,7 @@ async function runFixture(name: string, args: string[], roles: string[], options
     if (ready.every((report) => report !== undefined)) {
       const readyAfterMs = Math.max(...ready.map((report) => report!.at)) - calledAt;
       slowness = Math.max(slowness, (1.5 * readyAfterMs) / options.timeoutMs);
-      return { result, aliveAtEnd, reportFile, elapsedMs, options: attemptOptions };
+      return { result, aliveAtEnd, reportFile, elapsedMs, graceOver, options: attemptOptions };
     }
     assert.ok(
       result.timedOut,
@@ -176,10 +192,11 @@ describe('runWithTimeout()', () => {
   test('resolves with the exit code and stdout of a command that finishes in time, without signalling it', async () => {
     const script = "process.stdout.write('all done'); process.exitCode = 3";
     const result = await within(
-      runWithTimeout(node, ['-e', script, dir], { timeoutMs: 20_000, graceMs: 1000 }),
+      // Its time limit stays well beyond the test's deadline on any machine: resolving when it runs out is wrong.
+      runWithTimeout(node, ['-e', script, dir], { timeoutMs: LONG_MS, graceMs: 1000 }),
       8000,
-      'runWithTimeout did not resolve for a command that exits at once (with timeoutMs 20 s). Resolve as soon as ' +
-        "the command has finished ('close'), without waiting for its time limit.",
+      `runWithTimeout did not resolve for a command that exits at once (with timeoutMs ${inWords(LONG_MS)}). ` +
+        "Resolve as soon as the command has finished ('close'), without waiting for its time limit.",
     );
     assert.deepEqual(
       { ...result },
@@ -210,7 +227,7 @@ describe('runWithTimeout()', () => {
   });
 
   test('sends SIGKILL to a command that ignores SIGTERM, but only after the grace period', async () => {
-    const { result, elapsedMs, options } = await runFixture('ignores-sigterm.js', [], ['command'], {
+    const { result, elapsedMs, graceOver, options } = await runFixture('ignores-sigterm.js', [], ['command'], {
       timeoutMs: 300,
       graceMs: 400,
     });
@@ -220,9 +237,18 @@ describe('runWithTimeout()', () => {
       `a command that ignores SIGTERM can only be stopped by SIGKILL: expected timedOut true, code null, signal ` +
         `SIGKILL; got ${JSON.stringify(result)}`,
     );
+    // Correct code SIGKILLs no earlier than timeoutMs + graceMs after the call; kills-at-once SIGKILLs at timeoutMs
+    // and resolves a few ms later, graceMs (400 ms) before that. Slowness only ever delays correct code, but the
+    // wall clock alone cannot say when "the call" was: Node's timers count from the event loop's clock, read when
+    // the turn began, and on a throttled CPU (a cgroup quota stops the process for up to a 100 ms period) the
+    // call can come that much later in the turn, so correct timers fire "early" by the wall clock. Two witnesses,
+    // either of which correct code always satisfies: graceClock (a timer of timeoutMs + graceMs started just before
+    // the call, on the same clock: correct code's SIGKILL timer fires in its turn or later, and the run resolves
+    // only after the kill is seen, a later event) and the wall clock with 20 ms to spare (for code that times
+    // with Date.now()). kills-at-once satisfies neither unless its SIGKILL took 380 ms to be reaped.
     const earliest = options.timeoutMs + options.graceMs;
     assert.ok(
-      elapsedMs >= earliest - 20,
+      graceOver || elapsedMs >= earliest - 20,
       `runWithTimeout resolved ${Math.round(elapsedMs)} ms after the call, but the command may run for timeoutMs ` +
         `(${options.timeoutMs}) and then has graceMs (${options.graceMs}) to stop after SIGTERM: it cannot have been ` +
         `SIGKILLed before ${earliest} ms. Send SIGKILL only once the grace period has passed.`,
@@ -261,7 +287,7 @@ describe('runWithTimeout()', () => {
     const short = runWithTimeout(node, ['-e', 'setInterval(() => {}, 1000)', dir], { timeoutMs: 300, graceMs: 5000 });
     const long = track(
       runWithTimeout(node, [fixture('finishes-when-told.js'), reportFile, 'command'], {
-        timeoutMs: 20_000,
+        timeoutMs: LONG_MS,
         graceMs: 5000,
       }),
     );
@@ -270,19 +296,19 @@ describe('runWithTimeout()', () => {
     await waitUntil(
       () => long.settled() || readReports(reportFile).some((report) => report.event === 'ready'),
       8000,
-      'the second command (timeoutMs 20 s) never started.',
+      `the second command (timeoutMs ${inWords(LONG_MS)}) never started.`,
     );
     const [told] = readReports(reportFile);
     if (told) process.kill(told.pid, 'SIGUSR2');
     const second = await within(
       long.promise,
       8000,
-      'the run with timeoutMs 20 s never resolved after its command finished.',
+      `the run with timeoutMs ${inWords(LONG_MS)} never resolved after its command finished.`,
     );
     assert.deepEqual(
       { ...second },
       { timedOut: false, code: 0, signal: null, stdout: 'finished\n' },
-      `a run with timeoutMs 20 s, started together with one of timeoutMs 300 and finished (when the test told it) ` +
+      `a run with timeoutMs ${inWords(LONG_MS)}, started together with one of timeoutMs 300 and finished (when the test told it) ` +
         `after that one had timed out, should report { timedOut: false, code: 0, signal: null, stdout: ` +
         `'finished\\n' }, but got ${JSON.stringify(second)}. Keep the timer, the child and the timedOut flag ` +
         `of each run inside that call, not in variables shared by all runs.`,

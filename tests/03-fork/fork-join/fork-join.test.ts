@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { ChildFailedError, forkJoin } from '@target/03-fork/fork-join';
-import { track, waitUntil, within } from '../../support/deadline';
+import { inWords, scaled, track, waitUntil, within } from '../../support/deadline';
 import { isAlive } from '../../support/processes';
 import { fixtureChildren, PUPPET, Puppets, SUM_OF_SQUARES } from './puppets';
 
@@ -9,8 +9,8 @@ import { fixtureChildren, PUPPET, Puppets, SUM_OF_SQUARES } from './puppets';
 const START_MS = 8000;
 /** How long forkJoin may take to settle once what should settle it has happened. */
 const SETTLE_MS = 3000;
-/** Jest's limit for one test: the deadlines above, not Jest, decide a failure. */
-const TEST_MS = 30000;
+/** Jest's limit for one test (stretched on a slower machine, as the deadlines above are). */
+const TEST_MS = scaled(30000);
 
 type Outcome = { value: unknown[] } | { error: unknown };
 type Pending = { promise: Promise<Outcome>; settled: () => boolean };
@@ -60,7 +60,7 @@ function slicesOf(pids: number[]): string {
  * (not after a timeout) if forkJoin started only some of them, or settled before they had all started.
  */
 async function allSayHello(names: string[], pending: Pending): Promise<void> {
-  const give = Date.now() + START_MS;
+  const give = Date.now() + scaled(START_MS);
   let checkedTogether = false;
   for (;;) {
     if (!checkedTogether && puppets.arrivals.length > 0) {
@@ -85,7 +85,7 @@ async function allSayHello(names: string[], pending: Pending): Promise<void> {
       const arrived = puppets.arrivals.map((arrival) => arrival.name);
       assert.fail(
         `only ${arrived.length} of the ${names.length} children started and received their slice within ` +
-          `${START_MS / 1000} s (${arrived.join(', ') || 'none'}). forkJoin must fork workerFile once per slice ` +
+          `${inWords(scaled(START_MS))} (${arrived.join(', ') || 'none'}). forkJoin must fork workerFile once per slice ` +
           `and send each child the message { slice } with its own slice.`,
       );
     }
@@ -199,7 +199,7 @@ describe('forkJoin()', () => {
         await waitUntil(
           () => !isAlive(pid) || pending.settled(),
           START_MS,
-          `the child of ${name} replied { result }, but it was still running ${START_MS / 1000} s later. The ` +
+          `the child of ${name} replied { result }, but it was still running ${inWords(scaled(START_MS))} later. The ` +
             `worker ends when its IPC channel closes: once forkJoin has a child's reply it must call ` +
             `child.disconnect() (if child.connected).`,
         );

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { types } from 'node:util';
 import { getDefaultHighWaterMark, Writable } from 'node:stream';
 import { feed, pump } from '@target/04-ipc/backpressure-pipe';
-import { waitUntil, within } from '../../support/deadline';
+import { inWords, scaled, waitUntil, within } from '../../support/deadline';
 import { isAlive, killAll, processesMentioning } from '../../support/processes';
 
 /*
@@ -20,7 +20,9 @@ import { isAlive, killAll, processesMentioning } from '../../support/processes';
  * what it read (byte count and SHA-256, reported by the consumer) is compared with what the source produced.
  */
 
-jest.setTimeout(20_000);
+jest.setTimeout(scaled(20_000));
+/** The deadlines below are 8 s on the reference machine, stretched on one with less CPU: this is how long they are. */
+const eightSeconds = inWords(scaled(8000));
 
 const node = process.execPath;
 const KiB = 1024;
@@ -173,10 +175,13 @@ const describeError = (error: unknown): string => (isError(error) ? error.messag
 /**
  * Waits until `amount()` has stopped growing (unchanged for 50 turns of the event loop and at least 100 ms) or has
  * gone past `limit`, and returns it. This only decides when to look: a producer that respects backpressure stays
- * within the limit however long it is watched, and one that does not goes past it as soon as it runs.
+ * within the limit however long it is watched, and one that does not goes past it as soon as it runs. So a slow
+ * machine cannot make it wrong either way: ignores-write-result and checks-every-64th-write pull past the limit in
+ * microtasks, before this looks even once; a throttled process makes no progress at all while it is stopped, so
+ * 50 turns without growth are 50 turns in which it ran. Only the 8 s deadline is stretched.
  */
 async function untilSteady(amount: () => number, limit: number, neverStarted: string, tick = (): void => {}) {
-  const give = Date.now() + 8000;
+  const give = Date.now() + scaled(8000);
   let last = amount();
   let turns = 0;
   let since = Date.now();
@@ -194,7 +199,9 @@ async function untilSteady(amount: () => number, limit: number, neverStarted: st
     }
     if (Date.now() > give) {
       assert.fail(
-        now === 0 ? neverStarted : `the amount pulled from the source was still growing after 8 s (${kib(now)}).`,
+        now === 0
+          ? neverStarted
+          : `the amount pulled from the source was still growing after ${eightSeconds} (${kib(now)}).`,
       );
     }
   }
@@ -294,7 +301,7 @@ describe('pump()', () => {
       settle(pump(source, consumer.stdin)).outcome,
       8000,
       () =>
-        `pump() had not settled 8 s after it started streaming ${size(source.total)} to a consumer that reads at ` +
+        `pump() had not settled ${eightSeconds} after it started streaming ${size(source.total)} to a consumer that reads at ` +
         `full speed (it pulled ${size(source.pulled)}). ${
           consumer.stdin.writableEnded
             ? "It ended the destination: resolve once it emits 'finish' (destination.end(callback) calls back then)."
@@ -331,7 +338,7 @@ describe('pump()', () => {
       pending.outcome,
       8000,
       () =>
-        `pump() had not settled 8 s after the consumer started reading (it pulled ${size(source.pulled)} of ` +
+        `pump() had not settled ${eightSeconds} after the consumer started reading (it pulled ${size(source.pulled)} of ` +
         `${size(source.total)}). After write() returns false, wait for 'drain' and then go on with the next chunk.`,
     );
     if ('error' in outcome) assert.fail(`pump() rejected: ${describeError(outcome.error)}`);
@@ -396,7 +403,7 @@ describe('pump()', () => {
             `pump() never settled: it waited for a 'drain' that never comes. Listen for 'error' on the destination ` +
             `the whole time, and reject with it. (This test listens for 'error' too; without that, your pump() ` +
             `would have crashed the process with an unhandled 'error' event.)`
-        : `the consumer exited after reading 256 KiB, and pump() had not settled 8 s later.`;
+        : `the consumer exited after reading 256 KiB, and pump() had not settled ${eightSeconds} later.`;
     });
     assert.ok(
       'error' in outcome,
@@ -464,7 +471,7 @@ describe('feed()', () => {
       pending.outcome,
       8000,
       () =>
-        `feed() had not settled 8 s after the consumer started reading (${size(source.pulled)} of ` +
+        `feed() had not settled ${eightSeconds} after the consumer started reading (${size(source.pulled)} of ` +
         `${size(source.total)} pulled${readReports().some((r) => r.event === 'eof') ? '; the consumer saw the end of its input' : ''}).`,
     );
     if ('error' in outcome) assert.fail(`feed() rejected: ${describeError(outcome.error)}`);
@@ -492,7 +499,7 @@ describe('feed()', () => {
       settle(feed(node, consumerArgs('eager'), source)).outcome,
       8000,
       () =>
-        `feed() had not settled 8 s after the source threw "${failure.message}". ${
+        `feed() had not settled ${eightSeconds} after the source threw "${failure.message}". ${
           consumerPid !== undefined && isAlive(consumerPid)
             ? 'The consumer is still running, waiting for more input: kill it (child.kill()), wait for it to end, then reject.'
             : 'Wait for the consumer to end, then reject with the source’s error.'
@@ -529,7 +536,7 @@ describe('feed()', () => {
       () =>
         readReports().some((report) => report.event === 'exiting')
           ? `the consumer exited with code 3 after reading 256 KiB of ${size(source.total)}, and feed() had not ` +
-            `settled 8 s later. Writing to the stdin of a process that has exited fails (EPIPE, an 'error' event ` +
+            `settled ${eightSeconds} later. Writing to the stdin of a process that has exited fails (EPIPE, an 'error' event ` +
             `on child.stdin): reject then, once the child has ended.`
           : 'the consumer never started, or never read its input: is feed() writing the source to its stdin?',
     );

@@ -3,6 +3,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import util from 'node:util';
 import { RpcClient, type RpcClientOptions } from '@target/04-ipc/rpc-over-ipc';
+import { inWords, scaled } from '../../support/deadline';
 
 /*
  * How these tests force orderings: the client tests talk to fixtures/rpc-server.js, a hand-written peer whose
@@ -21,7 +22,11 @@ const LONG = { timeoutMs: 60_000 };
 /** How long something that should happen at once may take before the test calls it "never". */
 const PROMPTLY_MS = 5000;
 // A test that finds a call still pending waits PROMPTLY_MS before it fails; leave room for that on a busy machine.
-jest.setTimeout(20_000);
+// Every wait below (settledWithin, until) is stretched on a machine with less CPU, and so is this limit.
+jest.setTimeout(scaled(20_000));
+/** How long PROMPTLY_MS and 8 s really are on this machine, for messages. */
+const promptly = inWords(scaled(PROMPTLY_MS));
+const eightSeconds = inWords(scaled(8000));
 
 interface Peer {
   child: ChildProcess;
@@ -111,11 +116,11 @@ function watch(makeCall: () => Promise<unknown>): Watched {
   return { outcome, now: () => settled };
 }
 
-/** `promise`'s value, or undefined if it has not settled within `ms`. */
+/** `promise`'s value, or undefined if it has not settled within `ms` (stretched on a slower machine). */
 async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<undefined>((resolve) => {
-    timer = setTimeout(resolve, ms, undefined);
+    timer = setTimeout(resolve, scaled(ms), undefined);
   });
   try {
     return await Promise.race([promise, expired]);
@@ -124,9 +129,9 @@ async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | un
   }
 }
 
-/** Waits until `condition` holds, or `ms` have passed; says which. */
+/** Waits until `condition` holds, or `ms` (stretched on a slower machine) have passed; says which. */
 async function until(condition: () => boolean, ms: number): Promise<boolean> {
-  const giveUp = Date.now() + ms;
+  const giveUp = Date.now() + scaled(ms);
   while (!condition()) {
     if (Date.now() > giveUp) return false;
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -216,7 +221,7 @@ describe('RpcClient', () => {
     const all = await settledWithin(Promise.all(Object.values(calls).map((call) => call.outcome)), 8000);
     assert.ok(
       all,
-      `four calls made at once did not all settle within 8 s (echo ${describeOutcome(calls.echo.now())}, ` +
+      `four calls made at once did not all settle within ${eightSeconds} (echo ${describeOutcome(calls.echo.now())}, ` +
         `nothing ${describeOutcome(calls.nothing.now())}, fail ${describeOutcome(calls.fail.now())}). Each call sends ` +
         `{ type: 'request', id, method, params } with child.send, and settles when the response with its id ` +
         `arrives on the child's 'message' event.${peerSaid(peer)}`,
@@ -264,7 +269,7 @@ describe('RpcClient', () => {
     assert.ok(
       releaseB,
       `call('release', { key: 'b' }), made while wait('a') and wait('b') were pending, did not settle within ` +
-        `${PROMPTLY_MS / 1000} s (wait('b') ${describeOutcome(b.now())}). Each call must send its request at once, ` +
+        `${promptly} (wait('b') ${describeOutcome(b.now())}). Each call must send its request at once, ` +
         `even while earlier calls wait for their responses.${peerSaid(peer)}`,
     );
     assertResolved(
@@ -285,7 +290,7 @@ describe('RpcClient', () => {
     const all = await settledWithin(Promise.all(calls.map((call) => call.outcome)), PROMPTLY_MS);
     assert.ok(
       all,
-      `three gather calls made one after the other, at once, did not settle within ${PROMPTLY_MS / 1000} s. The ` +
+      `three gather calls made one after the other, at once, did not settle within ${promptly}. The ` +
         `peer answers none of them until all three requests have arrived, so a client that waits for one ` +
         `call's response before it sends the next request never gets any. call() must send its request ` +
         `immediately, whatever else is pending.${peerSaid(peer)}`,
@@ -311,7 +316,7 @@ describe('RpcClient', () => {
       `call('wait', 'a') on a client created with { timeoutMs: 150 }, never answered,`,
       `No response came, so it must fail when its timeout ends (the client's timeoutMs, as the call set none), ` +
         `not wait for ever: start a timer for each call and reject the call when it fires.` +
-        (outcomeA ? '' : ` It was still pending ${PROMPTLY_MS / 1000} s later.`) +
+        (outcomeA ? '' : ` It was still pending ${promptly} later.`) +
         peerSaid(peer),
     );
     assert.ok(
@@ -355,7 +360,7 @@ describe('RpcClient', () => {
     const stillPending = calls.filter((call) => call.now() === undefined).length;
     assert.ok(
       all,
-      `${PROMPTLY_MS / 1000} s after the peer was killed with SIGKILL, ${stillPending} of the 3 calls pending on ` +
+      `${promptly} after the peer was killed with SIGKILL, ${stillPending} of the 3 calls pending on ` +
         `it were still waiting (their timeouts are 60 s). A dead peer will never answer: listen for the ` +
         `child's 'exit' event and reject every pending call then, instead of letting each wait out its timeout ` +
         `— or for ever.`,
@@ -380,7 +385,7 @@ describe('RpcClient', () => {
       'PEER_EXITED',
       `call('echo'), made after the peer had died,`,
       `It must fail at once, without sending anything: remember that the peer has exited, and how.` +
-        (later ? '' : ` It was still pending ${PROMPTLY_MS / 1000} s later, waiting for its 60 s timeout.`),
+        (later ? '' : ` It was still pending ${promptly} later, waiting for its 60 s timeout.`),
     );
     assert.match(
       message,
@@ -398,7 +403,7 @@ describe('RpcClient', () => {
     const all = await settledWithin(Promise.all([waiting.outcome, exiting.outcome]), PROMPTLY_MS);
     assert.ok(
       all,
-      `${PROMPTLY_MS / 1000} s after the peer exited with code 3, wait('a') ${describeOutcome(waiting.now())} and ` +
+      `${promptly} after the peer exited with code 3, wait('a') ${describeOutcome(waiting.now())} and ` +
         `exit(3) ${describeOutcome(exiting.now())} (their timeouts are 60 s). When the child exits, reject every ` +
         `pending call at once.`,
     );
@@ -474,7 +479,7 @@ describe('RpcClient', () => {
       watch(() => client.call('echo', 2)),
     ];
     const all = await settledWithin(Promise.all(calls.map((call) => call.outcome)), 8000);
-    assert.ok(all, `three calls to a working peer did not settle within 8 s.${peerSaid(peer)}`);
+    assert.ok(all, `three calls to a working peer did not settle within ${eightSeconds}.${peerSaid(peer)}`);
     const after = activeTimers();
     assert.ok(
       after <= before,
@@ -506,7 +511,7 @@ describe('RpcClient', () => {
       'CLOSED',
       `wait('a'), pending when close() was called,`,
       'close() must reject every pending call: no response can reach it any more.' +
-        (outcome ? '' : ` It was still pending ${PROMPTLY_MS / 1000} s later.`),
+        (outcome ? '' : ` It was still pending ${promptly} later.`),
     );
     const later = await settledWithin(watch(() => client.call('echo', 'after close', LONG)).outcome, PROMPTLY_MS);
     assertRejected(later, 'CLOSED', `call('echo'), made after close(),`, 'It must fail at once, sending nothing.');
@@ -536,7 +541,7 @@ describe('RpcClient', () => {
     const ended = await settledWithin(peer.ended, PROMPTLY_MS);
     assert.ok(
       ended,
-      `the peer did not exit within ${PROMPTLY_MS / 1000} s of close(). A child whose IPC channel is closed ` +
+      `the peer did not exit within ${promptly} of close(). A child whose IPC channel is closed ` +
         'exits by itself once it has nothing else to do; this one still had its channel open.',
     );
   });
@@ -609,7 +614,7 @@ async function responsesTo(server: Server, ids: number[], what: string): Promise
     missing,
     [],
     `serve() sent no response for the request(s) with id ${missing.join(', ')} (${what}) within ` +
-      `${PROMPTLY_MS / 1000} s. ${serverState(server)}`,
+      `${promptly}. ${serverState(server)}`,
   );
   return new Map(ids.map((id) => [id, find(id)]));
 }

@@ -6,7 +6,7 @@ import { liveWorkers, stopLeakedWorkers } from '../../support/worker-tracker';
 import { heardFrom } from './heard-from';
 import { parallelSum, type ParallelSumOptions, type ParallelSumResult } from '@target/05-threads/parallel-sum';
 import { sumSlice as builtInSumSlice } from '@target/05-threads/parallel-sum/work';
-import { waitUntil, within } from '../../support/deadline';
+import { inWords, scaled, waitUntil, within } from '../../support/deadline';
 
 /**
  * How long every slice of a call gets to start (a worker thread loading TypeScript takes about 0.1 s of CPU;
@@ -14,7 +14,13 @@ import { waitUntil, within } from '../../support/deadline';
  */
 const START_MS = 8000;
 /** Per test: Jest's default of 10 s is too short on a loaded machine for the tests that start several calls. */
-const TEST_MS = 20000;
+const TEST_MS = scaled(20000);
+/**
+ * How long a held slice waits for the test before its fixture gives up and throws (a watchdog, so no thread
+ * waits for ever). Stretched like the deadlines it must outlast: the test waits up to START_MS for the slices
+ * to start, and more before it releases them.
+ */
+const HOLD_MS = scaled(20000);
 
 const fixture = (name: string): string => path.join(__dirname, 'fixtures', name);
 
@@ -114,7 +120,7 @@ async function resolved(call: Call, ms = 10000): Promise<{ result: ParallelSumRe
   const outcome = await within(
     call.outcome,
     ms,
-    `${call.name} never settled (waited ${ms / 1000} s). Does every worker post its slice's sum, and does ` +
+    `${call.name} never settled (waited ${inWords(scaled(ms))}). Does every worker post its slice's sum, and does ` +
       `the main thread resolve once it has all k of them?`,
   );
   if ('error' in outcome) {
@@ -248,7 +254,7 @@ describe('parallelSum()', () => {
       // same time, each on a thread of its own. Then the test releases them from the last to the first.
       const state = sharedInts(1 + 3 * k);
       releases.push(() => Array.from({ length: k }, (_, j) => raise(state, 3 + 3 * j)));
-      const call = start(n, k, { workFile: fixture('held-until-released.js'), context: { state, waitMs: 20000 } });
+      const call = start(n, k, { workFile: fixture('held-until-released.js'), context: { state, waitMs: HOLD_MS } });
       const started = (): number => Math.min(Atomics.load(state, 0), k);
       const allStarted = await waitUntil(() => started() === k || call.settled(), START_MS, 'not all started').then(
         () => true,
@@ -256,7 +262,7 @@ describe('parallelSum()', () => {
       );
       assert.ok(
         allStarted,
-        `${call.name}: only ${started()} of its ${k} slices were running at once ${START_MS / 1000} s after the ` +
+        `${call.name}: only ${started()} of its ${k} slices were running at once ${inWords(scaled(START_MS))} after the ` +
           `call (each slice blocks its thread until the test lets it finish, and the test waits for all ${k}). ` +
           `The k slices must run at the same time, each in a worker thread of its own: start every worker before ` +
           `you wait for any result. Awaiting each worker before starting the next runs the slices one after another.`,
@@ -281,7 +287,7 @@ describe('parallelSum()', () => {
           () => heardFrom(slice.threadId) || call.settled(),
           10000,
           `${call.name}: the slice starting at ${slice.start} returned from sumSlice, but nothing came back from ` +
-            `its worker within 10 s. Post the slice's sum to the main thread (parentPort.postMessage).`,
+            `its worker within ${inWords(scaled(10000))}. Post the slice's sum to the main thread (parentPort.postMessage).`,
         );
       }
       const { result } = await resolved(call);
@@ -301,7 +307,7 @@ describe('parallelSum()', () => {
       releases.push(letOthersFinish);
       const call = start(n, k, {
         workFile: fixture('one-slice-throws.js'),
-        context: { state, failAt: 0, token, waitMs: 20000 },
+        context: { state, failAt: 0, token, waitMs: HOLD_MS },
       });
       const thrown = `Error: slice […] failed on purpose (${token})`;
       const early = await within(call.outcome, START_MS, 'not settled').catch(() => undefined);
@@ -309,14 +315,14 @@ describe('parallelSum()', () => {
         letOthersFinish();
         const late = await within(call.outcome, 10000, 'not settled').catch(() => undefined);
         const then = !late
-          ? 'it still had not settled 10 s later'
+          ? `it still had not settled ${inWords(scaled(10000))} later`
           : 'value' in late
             ? `it resolved with total ${show(late.value.total)}, as if nothing had failed: the error was lost`
             : 'it rejected only then';
         assert.fail(
           `${call.name}: the slice holding element 0 threw (${thrown}) at once, while the other slices were ` +
             `still running (each held until the test let it finish), but ${call.name} had not settled ` +
-            `${START_MS / 1000} s later. When the test let the other slices finish, ${then}. A slice that throws ` +
+            `${inWords(scaled(START_MS))} later. When the test let the other slices finish, ${then}. A slice that throws ` +
             `must reject the whole call at once: listen for every worker's 'error' event; when one comes, ` +
             `terminate the other workers and reject with that error.`,
         );

@@ -3,9 +3,11 @@ import { types } from 'node:util';
 // First: records the worker threads the graded code starts, so leaked ones can be stopped after each test.
 import { liveWorkers, stopLeakedWorkers } from '../../support/worker-tracker';
 import { createTransformer, type Transformer } from '@target/05-threads/transfer';
-import { waitUntil, within } from '../../support/deadline';
+import { inWords, scaled, waitUntil, within } from '../../support/deadline';
 
 const MiB = 1024 * 1024;
+/** Jest's limit for the test that blocks this thread for a while (stretched on a slower machine, as every deadline is). */
+const SLOW_TEST_MS = scaled(20000);
 
 const transformers: Transformer[] = [];
 /** Creates the transformer under test and remembers it, so it is closed even when the test fails. */
@@ -91,10 +93,13 @@ async function resultOf(outcome: Promise<Outcome<Uint8Array>>, what: string, len
   return result;
 }
 
-/** Blocks this thread (no event loop turn, so no message can be handled) until `condition` holds or `ms` pass. */
+/**
+ * Blocks this thread (no event loop turn, so no message can be handled) until `condition` holds or `ms` pass
+ * (stretched on a slower machine).
+ */
 function blockUntil(condition: () => boolean, ms: number): boolean {
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
-  const give = Date.now() + ms;
+  const give = Date.now() + scaled(ms);
   while (!condition()) {
     if (Date.now() > give) return false;
     Atomics.wait(sleeper, 0, 0, 2);
@@ -225,40 +230,48 @@ describe('createTransformer()', () => {
     }
   });
 
-  test('bytesDone() counts the work as the worker does it, readable without a turn of the event loop', async () => {
-    const transformer = startTransformer();
-    assert.equal(transformer.bytesDone(), 0, `bytesDone() is 0 before any transform, got ${transformer.bytesDone()}.`);
-    await resultOf(outcomeOf(transformer.transform(pattern(10, 6))), 'transform() of 10 bytes', 10);
-    assert.equal(
-      transformer.bytesDone(),
-      10,
-      `after transform() of 10 bytes resolved, bytesDone() was ${transformer.bytesDone()}, expected 10. The ` +
-        `worker adds to a count in a SharedArrayBuffer it was given (workerData); a plain ArrayBuffer or an ` +
-        `Int32Array posted to the worker is copied, so the worker's additions never reach the caller's copy.`,
-    );
+  test(
+    'bytesDone() counts the work as the worker does it, readable without a turn of the event loop',
+    async () => {
+      const transformer = startTransformer();
+      assert.equal(
+        transformer.bytesDone(),
+        0,
+        `bytesDone() is 0 before any transform, got ${transformer.bytesDone()}.`,
+      );
+      await resultOf(outcomeOf(transformer.transform(pattern(10, 6))), 'transform() of 10 bytes', 10);
+      assert.equal(
+        transformer.bytesDone(),
+        10,
+        `after transform() of 10 bytes resolved, bytesDone() was ${transformer.bytesDone()}, expected 10. The ` +
+          `worker adds to a count in a SharedArrayBuffer it was given (workerData); a plain ArrayBuffer or an ` +
+          `Int32Array posted to the worker is copied, so the worker's additions never reach the caller's copy.`,
+      );
 
-    const length = 2 * MiB;
-    const outcome = outcomeOf(transformer.transform(pattern(length, 7)));
-    // This thread now blocks: no message from the worker can be handled until it returns, so a count kept
-    // on this thread cannot move. Only memory the worker writes itself can.
-    const moved = blockUntil(() => transformer.bytesDone() !== 10, 8000);
-    const seen = transformer.bytesDone();
-    assert.ok(
-      moved,
-      `transform() of ${length} bytes was running in the worker, and bytesDone() stayed at ${seen} for 8 s ` +
-        `while this thread waited without handling any message. A count the main thread updates when a reply ` +
-        `or a progress message arrives is only as current as the last message it handled. Share the count ` +
-        `instead: an Int32Array over a SharedArrayBuffer passed to the worker (workerData), which the worker ` +
-        `advances with Atomics.add as it works, and bytesDone() reads with Atomics.load.`,
-    );
-    await resultOf(outcome, `transform() of ${length} bytes`, length);
-    assert.equal(
-      transformer.bytesDone(),
-      10 + length,
-      `once transform() of ${length} bytes had resolved (after one of 10 bytes), bytesDone() was ` +
-        `${transformer.bytesDone()}, expected ${10 + length}: every byte of a resolved transform is counted.`,
-    );
-  }, 20000);
+      const length = 2 * MiB;
+      const outcome = outcomeOf(transformer.transform(pattern(length, 7)));
+      // This thread now blocks: no message from the worker can be handled until it returns, so a count kept
+      // on this thread cannot move. Only memory the worker writes itself can.
+      const moved = blockUntil(() => transformer.bytesDone() !== 10, 8000);
+      const seen = transformer.bytesDone();
+      assert.ok(
+        moved,
+        `transform() of ${length} bytes was running in the worker, and bytesDone() stayed at ${seen} for ` +
+          `${inWords(scaled(8000))} while this thread waited without handling any message. A count the main thread updates when a reply ` +
+          `or a progress message arrives is only as current as the last message it handled. Share the count ` +
+          `instead: an Int32Array over a SharedArrayBuffer passed to the worker (workerData), which the worker ` +
+          `advances with Atomics.add as it works, and bytesDone() reads with Atomics.load.`,
+      );
+      await resultOf(outcome, `transform() of ${length} bytes`, length);
+      assert.equal(
+        transformer.bytesDone(),
+        10 + length,
+        `once transform() of ${length} bytes had resolved (after one of 10 bytes), bytesDone() was ` +
+          `${transformer.bytesDone()}, expected ${10 + length}: every byte of a resolved transform is counted.`,
+      );
+    },
+    SLOW_TEST_MS,
+  );
 
   test('close() stops the worker thread, leaving none behind', async () => {
     const transformer = startTransformer();
@@ -274,7 +287,7 @@ describe('createTransformer()', () => {
     );
     assert.ok(
       gone,
-      `5 s after close() resolved, ${liveWorkers()} worker thread(s) the transformer started had not exited. A ` +
+      `${inWords(scaled(5000))} after close() resolved, ${liveWorkers()} worker thread(s) the transformer started had not exited. A ` +
         `worker that is never terminated lives as long as the process, with its thread, its memory and its ` +
         `event loop (unref() only lets the process exit around it). close() must call terminate() on the ` +
         `worker and wait for it: terminate() returns a promise that resolves once the thread has exited.`,

@@ -3,14 +3,14 @@ import path from 'node:path';
 // First: records the worker threads the graded code starts, so leaked ones can be stopped after each test.
 import { liveWorkers, stopLeakedWorkers } from '../../support/worker-tracker';
 import { createPool, type Pool, type PoolOptions } from '@target/05-threads/worker-pool';
-import { waitUntil, within } from '../../support/deadline';
+import { scaled, waitUntil, within } from '../../support/deadline';
 
 /** The worker file the pools run: it speaks the exercise's protocol (see its header for the tasks). */
 const WORKER_FILE = path.join(__dirname, 'fixtures', 'task-worker.js');
 /** How long a worker may take to start a task, or a call to settle, on a loaded machine before "never". */
 const WAIT_MS = 8000;
-/** Jest's limit for one test: the deadlines above, not Jest, decide a failure. */
-const TEST_MS = 30000;
+/** Jest's limit for one test (stretched on a slower machine, as the deadlines above are). */
+const TEST_MS = scaled(30000);
 
 /** Int32 slots of the shared board, as in fixtures/task-worker.js. */
 const RUNNING = 0;

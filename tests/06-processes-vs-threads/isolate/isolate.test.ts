@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isolate, type IsolateOptions, type Outcome } from '@target/06-processes-vs-threads/isolate';
-import { waitUntil, within } from '../../support/deadline';
+import { inWords, scaled, waitUntil, within } from '../../support/deadline';
 import { isAlive, killAll, processesMentioning } from '../../support/processes';
 
 /*
@@ -13,14 +13,21 @@ import { isAlive, killAll, processesMentioning } from '../../support/processes';
  * write the ids of the processes they are made of to input.pidFile, inside this test's temporary directory.
  */
 
-// A test may repeat its timeout run with a longer limit on a busy machine (see the timeout test).
-jest.setTimeout(30_000);
+// A test may repeat its timeout run with a longer limit on a busy machine (see the timeout test). Stretched on a
+// machine with less CPU (tests/support/deadline.ts), like every deadline below.
+jest.setTimeout(scaled(30_000));
 
 const fixture = (name: string): string => path.join(__dirname, 'fixtures', name);
-/** For tasks that end by themselves: the time limit is never what ends them, however busy the machine. */
+/**
+ * For tasks that end by themselves: the time limit is never what ends them, however busy the machine. It is
+ * passed to the graded isolate(), so it is not stretched: these tasks finish in well under a second of CPU,
+ * and 20 s leaves room for a start-up many times slower than on half a CPU.
+ */
 const ROOMY: IsolateOptions = { timeoutMs: 20_000, maxHeapMb: 256 };
-/** How long a call may take before the test calls it "never resolved". */
+/** How long a call may take, beyond its own time limit, before the test calls it "never resolved" (stretched). */
 const NEVER_MS = 15_000;
+/** How long a child isolate() should have ended may take to be gone before the test says it was left running. */
+const GONE_MS = 5000;
 
 let dir: string;
 let descendantsBefore: Set<number>;
@@ -77,12 +84,13 @@ function readPids(file: string): Record<string, number> | undefined {
 
 /** Runs fixtures/<name> through the graded isolate(), with a deadline that turns "never" into a failure. */
 function run(name: string, input: Record<string, unknown>, options = ROOMY, never = ''): Promise<Outcome> {
+  // within() stretches the whole wait: a liveness deadline only, so stretching the task's own share is harmless.
   const limitMs = options.timeoutMs + NEVER_MS;
   return within(
     isolate({ module: fixture(name), input }, options),
     limitMs,
     `isolate() never resolved for fixtures/${name} with input ${JSON.stringify(input)} and options ` +
-      `${JSON.stringify(options)} (waited ${limitMs / 1000} s). ${never}`.trim(),
+      `${JSON.stringify(options)} (waited ${inWords(scaled(limitMs))}). ${never}`.trim(),
   );
 }
 
@@ -131,8 +139,9 @@ describe('isolate()', () => {
     const { child } = readPids(pidFile)!;
     await waitUntil(
       () => !isAlive(child!),
-      5000,
-      `the child that ran the async task (pid ${child}) was still running 5 s after isolate() resolved. The task ` +
+      GONE_MS,
+      `the child that ran the async task (pid ${child}) was still running ${inWords(scaled(GONE_MS))} after ` +
+        `isolate() resolved. The task ` +
         `left a timer running, which keeps a Node process alive: once the answer has arrived, end the child.`,
     );
   });
@@ -251,7 +260,12 @@ describe('isolate()', () => {
   test('on timeout kills the child and every process it started, and reports the timeout', async () => {
     // Each run only counts if both tasks had started (written their pid files) before the time limit ran out:
     // a child killed while still loading proves nothing. On a busy machine, the run is repeated with a longer limit.
-    for (let timeoutMs = 500; timeoutMs <= 8000; timeoutMs *= 2) {
+    // The limits given to isolate() are always 500 ms × 2^k; only how far the ladder goes is stretched on a
+    // machine with less CPU, where a child takes longer to load (the time it needs is not behaviour under test).
+    const longestTimeoutMs = scaled(8000);
+    let triedMs = 0;
+    for (let timeoutMs = 500; timeoutMs <= longestTimeoutMs; timeoutMs *= 2) {
+      triedMs = timeoutMs;
       const options = { timeoutMs, maxHeapMb: 256 };
       const loopsFile = path.join(dir, `loops-${timeoutMs}.json`);
       const pendingFile = path.join(dir, `never-${timeoutMs}.json`);
@@ -281,6 +295,8 @@ describe('isolate()', () => {
             `${show(outcome)}.${outcome.kind === 'signal' ? ' The signal is the one the time limit sent: report the timeout, not the kill.' : ''}`,
         );
       }
+      // A lower bound only: a slow or throttled machine can only make the call take longer, never shorter, so
+      // it cannot fail a correct isolate(); it catches a timer started early or a limit read as seconds / 1000.
       assert.ok(
         elapsedMs >= timeoutMs - 20,
         `isolate() reported a timeout ${Math.round(elapsedMs)} ms after the call, before timeoutMs (${timeoutMs}) ` +
@@ -292,25 +308,25 @@ describe('isolate()', () => {
       ] as const) {
         await waitUntil(
           () => !isAlive(pid),
-          5000,
+          GONE_MS,
           `isolate() reported the timeout, but the child running the task ${what} (pid ${pid}) was still ` +
-            `running 5 s later. A timeout must end the task: kill the child (SIGKILL: a task stuck in a loop ` +
+            `running ${inWords(scaled(GONE_MS))} later. A timeout must end the task: kill the child (SIGKILL: a task stuck in a loop ` +
             `never gets to run a signal handler), and resolve once it has exited.`,
         );
       }
       await waitUntil(
         () => !isAlive(loopsPids.grandchild!),
-        5000,
+        GONE_MS,
         `the child was killed on timeout, but the process its task had started (pid ${loopsPids.grandchild}) ` +
-          `was still running 5 s later: killing a child does not kill its children, they are orphaned. Fork the ` +
+          `was still running ${inWords(scaled(GONE_MS))} later: killing a child does not kill its children, they are orphaned. Fork the ` +
           `runner with detached: true, so that it leads a process group of its own, and kill the whole group: ` +
           `process.kill(-child.pid, 'SIGKILL').`,
       );
       return;
     }
     assert.fail(
-      'the timeout tasks never started before their time limit ran out, even with timeoutMs 8000. Is timeoutMs ' +
-        'used as milliseconds, counted from the call? (Or is the machine extremely busy?)',
+      `the timeout tasks never started before their time limit ran out, even with timeoutMs ${triedMs}. Is ` +
+        'timeoutMs used as milliseconds, counted from the call? (Or is the machine extremely busy?)',
     );
   });
 });

@@ -9,7 +9,7 @@ import {
   type SuperviseOptions,
   type Supervisor,
 } from '@target/06-processes-vs-threads/supervisor';
-import { waitUntil, within } from '../../support/deadline';
+import { inWords, scaled, waitUntil, within } from '../../support/deadline';
 import { isAlive, killAll, processesMentioning } from '../../support/processes';
 
 /*
@@ -22,10 +22,14 @@ import { isAlive, killAll, processesMentioning } from '../../support/processes';
  * new child began at least the back-off after the old one was killed), which a busy machine only makes easier.
  */
 
-// Deadlines below are several seconds each; a test may wait for more than one.
-jest.setTimeout(30_000);
+// Deadlines below are several seconds each; a test may wait for more than one. Every deadline here is stretched on
+// a machine with less CPU (tests/support/deadline.ts); backoffMs and stopGraceMs, given to the supervisor, are not.
+jest.setTimeout(scaled(30_000));
 const script = path.join(__dirname, 'fixtures', 'child.js');
+/** How long something the test waits for may take before it counts as "never" (stretched where it is used). */
 const NEVER_MS = 8000;
+/** NEVER_MS as stretched on this machine, in words, for messages. */
+const NEVER = inWords(scaled(NEVER_MS));
 
 interface Report {
   pid: number;
@@ -132,7 +136,7 @@ test('runs count children and replaces the one that crashed, leaving the others 
     () => log.some((logged) => logged.type === 'restart' && logged.event.slot === 1),
     NEVER_MS,
     `the child in slot 1 (pid ${crashed}) was killed, and no 'restart' event for slot 1 came within ` +
-      `${NEVER_MS / 1000} s. On a child's 'exit', wait ` +
+      `${NEVER}. On a child's 'exit', wait ` +
       `out the back-off, start a new child in the same slot and emit 'restart' { slot, previousPid, pid }.`,
   );
   const restart = log.find((logged) => logged.type === 'restart' && logged.event.slot === 1) as Logged & {
@@ -180,7 +184,7 @@ test('runs count children and replaces the one that crashed, leaving the others 
  * counts, has not moved since the supervisor armed its back-off timer.
  */
 async function nextTurnWhere(changed: () => boolean, message: string): Promise<void> {
-  const give = Date.now() + NEVER_MS;
+  const give = Date.now() + scaled(NEVER_MS);
   while (!changed()) {
     if (Date.now() > give) throw new Error(message);
     await new Promise((resolve) => setImmediate(resolve));
@@ -206,7 +210,7 @@ test('waits backoffMs before restarting a crashed child, and twice as long befor
     process.kill(pid, 'SIGKILL');
     await nextTurnWhere(
       () => supervisor.pids()[0] !== pid,
-      `the only child (pid ${pid}) was killed, and pids()[0] still showed it ${NEVER_MS / 1000} s later. Listen ` +
+      `the only child (pid ${pid}) was killed, and pids()[0] still showed it ${NEVER} later. Listen ` +
         `for each child's 'exit'; while a slot waits out its back-off, pids() shows null for it.`,
     );
     const seen = supervisor.pids()[0];
@@ -229,6 +233,8 @@ test('waits backoffMs before restarting a crashed child, and twice as long befor
       // The supervisor armed its back-off in this loop turn (or a moment before, a few ms at most), so a timer
       // armed now that is due well before that back-off ends runs first, however busy the machine: the slot must
       // still be empty then. A back-off that did not double (only backoffMs) would be due before this timer.
+      // Slowness cannot change this: both timers count from the same loop clock, and Node runs due timers in the
+      // order of their due times, however late it gets to them (a throttled process runs both late, in order).
       await new Promise((resolve) => setTimeout(resolve, promised * 0.6));
       assert.ok(
         supervisor.pids()[0] === null && log.length === 1,
@@ -240,7 +246,7 @@ test('waits backoffMs before restarting a crashed child, and twice as long befor
     const logged = await entry(
       log,
       restart - 1,
-      `the only child (pid ${pid}) was killed, and no 'restart' event came within ${NEVER_MS / 1000} s. Once ` +
+      `the only child (pid ${pid}) was killed, and no 'restart' event came within ${NEVER}. Once ` +
         `the back-off has passed, start a new child in the same slot and emit 'restart'.`,
     );
     assert.equal(
@@ -250,7 +256,9 @@ test('waits backoffMs before restarting a crashed child, and twice as long befor
     );
     const replacement = (logged as Logged & { type: 'restart' }).event.pid;
     await allReady([replacement]);
-    // Lower bound only: the new process cannot have begun before the supervisor started it.
+    // Lower bound only: the new process cannot have begun before the supervisor started it. A slow machine only
+    // makes the gap longer, so it cannot fail a correct back-off; restarts-at-once is caught above by the slot
+    // never showing null, and a back-off that did not double by the timer order.
     const gap = reportOf(replacement, 'ready')!.startedAt - killedAt;
     assert.ok(
       gap >= promised - 5,
@@ -287,9 +295,9 @@ test('gives up when a crash finds the restart budget of all children spent: stop
       NEVER_MS,
       index < maxRestarts
         ? `the child in slot ${slot} (pid ${pid}) was killed, and no 'restart' event came within ` +
-            `${NEVER_MS / 1000} s (maxRestarts is ${maxRestarts}, and ${index} restart(s) were made before).`
+            `${NEVER} (maxRestarts is ${maxRestarts}, and ${index} restart(s) were made before).`
         : `the budget was spent (maxRestarts ${maxRestarts}, ${maxRestarts} restarts made) and the child in slot ` +
-            `${slot} (pid ${pid}) was killed, but neither 'gave-up' nor 'restart' came within ${NEVER_MS / 1000} s. ` +
+            `${slot} (pid ${pid}) was killed, but neither 'gave-up' nor 'restart' came within ${NEVER}. ` +
             `Give up: stop every other child (SIGTERM, then SIGKILL after stopGraceMs), and once all have exited ` +
             `emit 'gave-up' with an Error.`,
     );
@@ -348,6 +356,8 @@ test('stop() sends SIGTERM, kills a child that ignores it after stopGraceMs, and
   process.kill(stubborn, 'SIGUSR1');
   await reported(stubborn, 'stubborn', `the child ${stubborn} never confirmed that it ignores SIGTERM.`);
 
+  // Liveness only: within() stretches the whole wait, the grace period included (stopGraceMs itself is not).
+  const stopWaitMs = stopGraceMs + 5000;
   const stopped = await within(
     Promise.resolve()
       .then(() => supervisor.stop())
@@ -355,13 +365,13 @@ test('stop() sends SIGTERM, kills a child that ignores it after stopGraceMs, and
         () => ({ ok: true as const }),
         (error: unknown) => ({ ok: false as const, error }),
       ),
-    stopGraceMs + 5000,
+    stopWaitMs,
     'never',
   ).catch(() => undefined);
   const stillAlive = [obeying, stubborn].filter(isAlive);
   if (stopped === undefined) {
     assert.fail(
-      `stop() had not resolved ${(stopGraceMs + 5000) / 1000} s after it was called (stopGraceMs ${stopGraceMs}). ` +
+      `stop() had not resolved ${inWords(scaled(stopWaitMs))} after it was called (stopGraceMs ${stopGraceMs}). ` +
         (stillAlive.includes(stubborn)
           ? `The child ${stubborn} ignores SIGTERM and is still running: ${
               reportOf(stubborn, 'sigterm-ignored') ? 'it got SIGTERM, but' : 'it never even got SIGTERM, and'

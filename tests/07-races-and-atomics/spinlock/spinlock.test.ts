@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { inWords, scaled } from '../../support/deadline';
 import { startTeam, stopTeams, type Team } from '../../support/thread-team';
 
 /**
@@ -17,7 +18,9 @@ const fixture = (name: string): string => path.join(__dirname, 'fixtures', name)
  * the bug. The chances of catching it grow with the number of entries the threads make, so the test runs
  * rounds until ENTRIES entries have been made. Measured on a 2-core machine under a load average of 23–31:
  * a lock() that checks and then sets (load, then store) was caught after at most 9 rounds of ≥ 40,000
- * entries (25 rounds of ≥ 8,000), about 1 round in 5.
+ * entries (25 rounds of ≥ 8,000), about 1 round in 5. ENTRIES, N, BUDGET_MS and CAP_MS are statistical
+ * budgets, not deadlines: they are not stretched on a machine with less CPU (that would only lengthen
+ * gradings); the test 'lock() takes the lock in one atomic step…' forces the interleaving instead.
  */
 const ENTRIES = 1_200_000;
 /** Entries each member makes in a round (at least). */
@@ -37,10 +40,13 @@ const CAP_MS = 200;
  */
 const CONTENDED_ROUND_MS = 10_000;
 const SCENE_ROUND_MS = 3000;
+/** The round limits above as thread-team stretches them on this machine (tests/support/deadline.ts), in words. */
+const CONTENDED_WAIT = inWords(scaled(CONTENDED_ROUND_MS));
+const SCENE_WAIT = inWords(scaled(SCENE_ROUND_MS));
 /** The first round also waits for the threads to start and load the module: seconds on a loaded machine. */
 const START_MS = 20000;
-/** Tests that start threads get more than Jest's default 10 s, for a heavily loaded machine. */
-const TEST_MS = 30000;
+/** Tests that start threads get more than Jest's default 10 s, for a heavily loaded machine (stretched). */
+const TEST_MS = scaled(30000);
 
 /** Where a member is (the `where` Int32 the fixtures keep for each member). */
 const PLACES = ['not in any lock method', 'in lock()', 'in tryLock()', 'in unlock()', 'waiting for the other thread'];
@@ -84,10 +90,10 @@ describe('SpinLock', () => {
         const lead =
           Atomics.load(state, INSIDE) === 0 && waiting.length > 0
             ? `deadlocked: thread${waiting.length > 1 ? 's' : ''} ${waiting.join(', ')} ${waiting.length > 1 ? 'have' : 'has'} ` +
-              `been waiting in lock() for ${CONTENDED_ROUND_MS / 1000} s while no thread holds the lock (every ` +
+              `been waiting in lock() for ${CONTENDED_WAIT} while no thread holds the lock (every ` +
               `thread that took it has called unlock() and left). unlock() did not make the lock free again.`
             : `deadlocked: thread${stuck.length > 1 ? 's' : ''} ${stuck.join(', ')} never finished the round ` +
-              `(waited ${CONTENDED_ROUND_MS / 1000} s).`;
+              `(waited ${CONTENDED_WAIT}).`;
         return `${lead} Right now: ${whereEveryoneIs(where, all)}.`;
       };
       let entriesSoFar = 0;
@@ -139,6 +145,35 @@ describe('SpinLock', () => {
   );
 
   test(
+    'lock() takes the lock in one atomic step: a thread paused between reading it free and taking it is not let in beside another',
+    async () => {
+      const { team, where } = await teamWithLock('held-lock.js', 2);
+      const results = await team.round<{ inside: number; paused: boolean }>(
+        { scene: 'race' },
+        {
+          ms: SCENE_ROUND_MS,
+          describeStuck: () =>
+            `deadlocked: the threads never finished (waited ${SCENE_WAIT}): ` +
+            `${whereEveryoneIs(where, [0, 1])}. Each thread calls lock() once, stays inside a moment and unlocks.`,
+        },
+      );
+      const crowded = results.find((result) => result.inside > 1);
+      assert.equal(
+        crowded,
+        undefined,
+        `two threads were inside the lock at once. The test paused thread 0 in lock() right after its ` +
+          `Atomics.load() read the lock as free (0), and let thread 1 call lock(): thread 1 took the lock. Then ` +
+          `thread 0 went on and its lock() returned too, without checking again: checking that the lock is free ` +
+          `and then setting it are two steps, and another thread can take it in between. On a machine with one ` +
+          `CPU this pause happens whenever the system switches threads at that point. Take the lock in one ` +
+          `atomic step that also tells you whether it was free: Atomics.compareExchange(cell, 0, 0, 1) returns ` +
+          `the value it found, and only a 0 means this call took the lock.`,
+      );
+    },
+    TEST_MS,
+  );
+
+  test(
     'tryLock() returns false at once while another thread holds the lock, and true when it is free',
     async () => {
       const { team, where } = await teamWithLock('held-lock.js', 2);
@@ -155,9 +190,9 @@ describe('SpinLock', () => {
             Atomics.load(where, 1) === 2 && Atomics.load(where, 0) === 4
               ? `deadlocked: tryLock() did not return while another thread held the lock. Thread 0 holds the ` +
                 `lock and waits for thread 1's tryLock() to answer; thread 1 has been in tryLock() for ` +
-                `${SCENE_ROUND_MS / 1000} s. tryLock() must try once and return false when the lock is ` +
+                `${SCENE_WAIT}. tryLock() must try once and return false when the lock is ` +
                 `taken, never wait for it.`
-              : `deadlocked: the threads never finished (waited ${SCENE_ROUND_MS / 1000} s): ` +
+              : `deadlocked: the threads never finished (waited ${SCENE_WAIT}): ` +
                 `${whereEveryoneIs(where, [0, 1])}. Thread 0 took the lock with lock(); thread 1 then calls ` +
                 `tryLock() (while it is held) and, once thread 0 has unlocked, tryLock() again.`,
         },
@@ -202,11 +237,11 @@ describe('SpinLock', () => {
           ms: SCENE_ROUND_MS,
           describeStuck: () =>
             Atomics.load(where, 1) === 1 && Atomics.load(where, 0) === 0
-              ? `deadlocked: thread 1 has been waiting in lock() for ${SCENE_ROUND_MS / 1000} s, although ` +
+              ? `deadlocked: thread 1 has been waiting in lock() for ${SCENE_WAIT}, although ` +
                 `thread 0, which held the lock, called unlock() and it returned. unlock() did not make the lock ` +
                 `free: afterwards its Int32 must be 0 again. (Atomics.compareExchange takes the EXPECTED value ` +
                 `first and the replacement second.)`
-              : `deadlocked: the threads never finished (waited ${SCENE_ROUND_MS / 1000} s): ` +
+              : `deadlocked: the threads never finished (waited ${SCENE_WAIT}): ` +
                 `${whereEveryoneIs(where, [0, 1])}. Thread 0 took the lock with lock() and unlocks it once ` +
                 `thread 1 is about to call lock().`,
         },
@@ -245,7 +280,7 @@ describe('SpinLock', () => {
           ms: SCENE_ROUND_MS,
           describeStuck: () =>
             `deadlocked: one thread alone, with a free lock, never finished: it is ` +
-            `${PLACES[Atomics.load(where, 0)] ?? 'somewhere unknown'} (waited ${SCENE_ROUND_MS / 1000} s). ` +
+            `${PLACES[Atomics.load(where, 0)] ?? 'somewhere unknown'} (waited ${SCENE_WAIT}). ` +
             `On a free lock, tryLock() and unlock() must return at once.`,
         },
       );

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { Barrier } from '@target/08-locks-and-conditions/barrier';
-import { waitUntil } from '../../support/deadline';
+import { inWords, scaled, waitUntil } from '../../support/deadline';
 import { startTeam, stopTeams, type Team } from '../../support/thread-team';
 
 const MODULE = require.resolve('@target/08-locks-and-conditions/barrier');
@@ -137,7 +137,11 @@ function threads(list: number[]): string {
   return `thread${list.length === 1 ? '' : 's'} ${list.join(', ')}`;
 }
 
-/** The failure message of a round whose threads never all came back: who waits in which round, who arrived. */
+/**
+ * The failure message of a round whose threads never all came back: who waits in which round, who arrived.
+ * `ms` is the limit as the suite wrote it; the message states it as stretched on this machine (thread-team and
+ * waitUntil stretch every limit, tests/support/deadline.ts).
+ */
 function describeStuck({ ctl, parties }: Setup, ms: number) {
   return (stuck: number[]): string => {
     const waiting = new Map<number, number[]>();
@@ -159,7 +163,7 @@ function describeStuck({ ctl, parties }: Setup, ms: number) {
     const spins =
       spinning.length > 0 ? ` (${threads(spinning)} never went to sleep in Atomics.wait: does wait() spin?)` : '';
     return (
-      `deadlocked: ${where.join(', ')} for ${ms} ms${outside.length > 0 ? ` (${outside.join(', ')})` : ''}, ` +
+      `deadlocked: ${where.join(', ')} for ${inWords(scaled(ms))}${outside.length > 0 ? ` (${outside.join(', ')})` : ''}, ` +
       `although ${arrived.join(' and ')}.${spins} Once the last thread of a round has arrived, every thread ` +
       `waiting in that round must get out, even when a faster thread has already called wait() again for the ` +
       `next round. Wait for the round's generation to change (not for the count to go back to 0), and reset ` +
@@ -168,7 +172,7 @@ function describeStuck({ ctl, parties }: Setup, ms: number) {
   };
 }
 
-/** Polls `condition` until it holds (true) or `ms` have passed (false). */
+/** Polls `condition` until it holds (true) or `ms` (stretched, as by waitUntil) have passed (false). */
 function holds(condition: () => boolean, ms: number): Promise<boolean> {
   return waitUntil(condition, ms, '').then(
     () => true,
@@ -220,6 +224,7 @@ describe('Barrier', () => {
       const rounds = 2;
       /** How long threads get to fall asleep, or to get out once the round is complete (only "never" fails). */
       const ms = 2500;
+      const waited = inWords(scaled(ms));
       const outcome = setup.run<{ arrivals: number[] }>({ kind: 'late', rounds, late }, 20000).then(
         (results) => ({ results }),
         (error: unknown) => ({ error }),
@@ -230,6 +235,8 @@ describe('Barrier', () => {
       });
       const left = (thread: number, round: number): boolean => ctl[layout.LEFT + thread]! >= round;
       for (let round = 1; round <= rounds; round += 1) {
+        // Stretched like every wait here: a waiter that spins (spins-instead-of-waiting) never sleeps in
+        // Atomics.wait, so no length lets it through, and a correct one only needs the CPU to get there.
         const asleep = await holds(
           () =>
             failure !== undefined ||
@@ -251,7 +258,7 @@ describe('Barrier', () => {
         );
         assert.ok(
           asleep,
-          `in round ${round}, threads 0 and 1 called wait() and, ${ms} ms later, had neither returned nor gone ` +
+          `in round ${round}, threads 0 and 1 called wait() and, ${waited} later, had neither returned nor gone ` +
             `to sleep in Atomics.wait. A thread waiting at the barrier must sleep in Atomics.wait, not spin.`,
         );
         // Wake the sleepers without completing the round, as another thread's notify on this memory could.
@@ -281,7 +288,7 @@ describe('Barrier', () => {
         assert.ok(
           settled,
           `in round ${round}, the test woke threads 0 and 1 with Atomics.notify before thread ${late} had ` +
-            `arrived, and ${ms} ms later they had neither gone back to sleep in Atomics.wait nor returned.`,
+            `arrived, and ${waited} later they had neither gone back to sleep in Atomics.wait nor returned.`,
         );
         Atomics.store(ctl, layout.RELEASE, round);
         Atomics.notify(ctl, layout.RELEASE);
@@ -346,6 +353,11 @@ describe('Barrier', () => {
         { kind: 'cpu', spinner: 1, spinCpuMs, spinWallMs: 300 },
         ms,
       );
+      // CPU time against CPU time, not a fixed bound: thread 1 spins until it has used 150 ms of CPU and 300 ms
+      // have passed, however slow the machine, while a waiter asleep in Atomics.wait uses a few ms (10 ms steps
+      // in /proc), far below spinCpu / 3. A waiter that spins (spins-instead-of-waiting) shares the CPU with
+      // thread 1 fairly: about as much CPU as thread 1 on two CPUs, on one CPU, and under a half-CPU quota
+      // (both throttled alike).
       assert.ok(
         waiter!.waitCpu <= spinner!.spinCpu / 3,
         `thread 0 waited ${waiter!.waitWall} ms in wait() for thread 1 and used ${waiter!.waitCpu} ms of CPU time ` +

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { Mutex } from '@target/08-locks-and-conditions/mutex';
+import { inWords, scaled } from '../../support/deadline';
 import { startTeam, stopTeams, type Team } from '../../support/thread-team';
 
 // The graded module's real path, for the team members to require (Jest maps @target only in this thread).
@@ -25,6 +26,11 @@ const L = {
   MUTEX_BYTE_OFFSET: 40 * 4,
 };
 const SIZE = 4;
+/**
+ * Round limits (ms), passed to thread-team, which stretches them on a machine with less CPU
+ * (tests/support/deadline.ts): they only turn "never finished" into a failure.
+ */
+const COUNT_ROUND_MS = 3000;
 
 // One team of four members serves the whole suite while the tests pass; a test that fails (a member may be
 // stuck in lock() for ever) throws its team away at once, and the next test starts a new one.
@@ -123,10 +129,11 @@ describe('Mutex', () => {
       const results = await members.round<{ index: number; done: number; crowd: number }>(
         { kind: 'count', iterations },
         {
-          ms: 3000,
+          ms: COUNT_ROUND_MS,
           describeStuck: (stuck) =>
             `deadlocked: thread${stuck.length > 1 ? 's' : ''} ${stuck.join(', ')} of ${SIZE} never finished their ` +
-            `lock()/unlock() pairs in round ${round} (waited 3 s): threads sleeping in lock() were never woken. ` +
+            `lock()/unlock() pairs in round ${round} (waited ${inWords(scaled(COUNT_ROUND_MS))}): threads sleeping ` +
+            `in lock() were never woken. ` +
             `unlock() must Atomics.notify a waiter whenever threads may be waiting.`,
         },
       );
@@ -185,6 +192,13 @@ describe('Mutex', () => {
       'thread 1 returned from lock() while thread 0 still held the mutex: lock() must wait until the mutex is free.',
     );
     const runnable = [...holder.states].filter((state) => state === 'R').length;
+    // CPU time against the hold, not wall-clock time against a fixed bound. A waiter asleep in Atomics.wait
+    // uses a few ms of CPU (10 ms steps in /proc) however slow the machine, and is seen asleep (S); heldMs is
+    // at least the 300 ms of looks, more on a slow machine, so correct code stays far below heldMs / 4. A
+    // spinning waiter (spins-instead-of-waiting) is never asleep, so the holder first gives it the whole of
+    // untilAsleep's limit, then looks: on two CPUs it uses about heldMs of CPU; on one CPU the holder sleeps
+    // between looks, so the spinner gets the CPU (and is R when looked at); under a half-CPU quota it gets
+    // most of the quota (about heldMs / 2) and is R, running or throttled, at every look.
     const spinning =
       waiter.cpuMs > holder.heldMs / 4 || (holder.states.length > 0 && runnable > holder.states.length / 2);
     assert.ok(

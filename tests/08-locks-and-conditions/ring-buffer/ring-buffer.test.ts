@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { RingBuffer } from '@target/08-locks-and-conditions/ring-buffer';
-import { waitUntil } from '../../support/deadline';
+import { inWords, scaled, waitUntil } from '../../support/deadline';
 import { startTeam, stopTeams, type Team } from '../../support/thread-team';
 
 const MODULE = require.resolve('@target/08-locks-and-conditions/ring-buffer');
@@ -51,7 +51,10 @@ interface Setup {
   slots: Int32Array;
   guards: () => number[];
   capacity: number;
-  /** Who waits for what, for a failure message: each stuck thread, and how many items the buffer holds. */
+  /**
+   * Who waits for what, for a failure message: each stuck thread, and how many items the buffer holds. `ms` is
+   * the limit as the suite wrote it; the message states it stretched, as thread-team and waitUntil apply it.
+   */
   describeStuck: (stuck: number[], ms: number) => string;
 }
 
@@ -140,7 +143,7 @@ async function setUp(capacity: number): Promise<Setup> {
       return `thread ${thread} is in ${call} but not asleep (after ${done} returned): does it spin?`;
     });
     return (
-      `deadlocked: ${who.join('; ')}, for ${ms} ms, while the buffer holds ${inBuffer} of its ${capacity} items ` +
+      `deadlocked: ${who.join('; ')}, for ${inWords(scaled(ms))}, while the buffer holds ${inBuffer} of its ${capacity} items ` +
       `(every push() that returned, minus every pop() that returned). A thread asleep in pop() while items are ` +
       `in the buffer (or in push() while it has room) missed its wake-up: change the count first, then ` +
       `Atomics.notify, and re-check the count before every Atomics.wait.`
@@ -175,12 +178,15 @@ async function setUp(capacity: number): Promise<Setup> {
   };
 }
 
-/** Per test: starting a new team after a failure takes seconds on a busy machine (Jest's default is 10 s). */
-const TEST_MS = 20000;
+/**
+ * Per test: starting a new team after a failure takes seconds on a busy machine (Jest's default is 10 s).
+ * Stretched on a machine with less CPU, like the round limits (by thread-team) and the waits (by waitUntil).
+ */
+const TEST_MS = scaled(20000);
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
-/** Polls `condition` until it holds (true) or `ms` have passed (false). */
+/** Polls `condition` until it holds (true) or `ms` (stretched, as by waitUntil) have passed (false). */
 function holds(condition: () => boolean, ms: number): Promise<boolean> {
   return waitUntil(condition, ms, '').then(
     () => true,
@@ -250,6 +256,7 @@ describe('RingBuffer', () => {
       const value = item(producer, 0);
       /** How long a thread gets to fall asleep, or to return once it can (only "never" fails). */
       const ms = 2500;
+      const waited = inWords(scaled(ms));
       const outcome = setup
         .run<number[] | null>(
           [
@@ -267,6 +274,8 @@ describe('RingBuffer', () => {
         if ('error' in result) failure = result.error;
       });
       const popped = (): number => ctl[layout.POPPED + consumer]!;
+      // Stretched like every wait here: a consumer that spins (spins-while-empty) never sleeps in Atomics.wait,
+      // so no length lets it through, and a correct one only needs the CPU to get there.
       const asleep = await holds(
         () => failure !== undefined || popped() > 0 || ctl[layout.STATE + consumer] === ASLEEP,
         ms,
@@ -278,7 +287,7 @@ describe('RingBuffer', () => {
       );
       assert.ok(
         asleep,
-        `thread ${consumer} called pop() on an empty buffer and, ${ms} ms later, had neither returned nor gone to ` +
+        `thread ${consumer} called pop() on an empty buffer and, ${waited} later, had neither returned nor gone to ` +
           `sleep in Atomics.wait. A thread waiting for an item must sleep in Atomics.wait, not spin.`,
       );
       // Wake it with nothing in the buffer, as a notify meant for another consumer could.
@@ -302,7 +311,7 @@ describe('RingBuffer', () => {
       );
       assert.ok(
         settled,
-        `the test woke the thread waiting in pop() with Atomics.notify while the buffer was empty, and ${ms} ms ` +
+        `the test woke the thread waiting in pop() with Atomics.notify while the buffer was empty, and ${waited} ` +
           `later it had neither gone back to sleep in Atomics.wait nor returned.`,
       );
       // Now one push, whose thread pauses right after its Atomics.notify until the consumer is asleep again.
@@ -334,6 +343,7 @@ describe('RingBuffer', () => {
       const consumer = 1;
       const values = range(capacity + 2).map((seq) => item(producer, seq));
       const ms = 2500;
+      const waited = inWords(scaled(ms));
       const outcome = setup
         .run<number[] | null>(
           [
@@ -363,7 +373,7 @@ describe('RingBuffer', () => {
       );
       assert.ok(
         blocked,
-        `thread ${producer} pushed ${pushed()} items into a buffer of capacity ${capacity} and, ${ms} ms later, its ` +
+        `thread ${producer} pushed ${pushed()} items into a buffer of capacity ${capacity} and, ${waited} later, its ` +
           `next push() had neither returned nor gone to sleep in Atomics.wait. A push() waiting for room must ` +
           `sleep in Atomics.wait, not spin.`,
       );
@@ -426,7 +436,7 @@ describe('RingBuffer', () => {
       const pushed = [0, 1].map((thread) => range(share).map((seq) => item(thread, seq)));
       await setup.run(
         pushed.map((values) => ({ kind: 'push', values, pauseAfter: 'store' })),
-        8000, // a buffer whose lock spins makes each pause wait its longest (2 s) once
+        8000, // a buffer whose lock spins makes each pause wait its longest (2 s, both stretched alike) once
       );
       const [popped] = await setup.run<number[]>([{ kind: 'pop', count: capacity }], 2500);
       assertHandedOver(pushed, [{ thread: 0, values: popped! }]);
@@ -475,6 +485,11 @@ describe('RingBuffer', () => {
         spinCpu: number;
       }>([{ kind: 'pop-and-measure' }, { kind: 'spin-then-push', value, spinCpuMs: 150, spinWallMs: 300 }], 8000);
       assert.equal(waiter!.value, value, `pop() should return the item pushed, ${value}, got ${show(waiter!.value)}.`);
+      // CPU time against CPU time, not a fixed bound: thread 1 spins until it has used 150 ms of CPU and 300 ms
+      // have passed, however slow the machine, while a waiter asleep in Atomics.wait uses a few ms (10 ms steps
+      // in /proc), far below spinCpu / 3. A waiter that spins (spins-while-empty) shares the CPU with thread 1
+      // fairly: about as much CPU as thread 1 on two CPUs, on one CPU, and under a half-CPU quota (both
+      // throttled alike).
       assert.ok(
         waiter!.waitCpu <= spinner!.spinCpu / 3,
         `thread 0 waited ${waiter!.waitWall} ms in pop() on an empty buffer and used ${waiter!.waitCpu} ms of CPU ` +

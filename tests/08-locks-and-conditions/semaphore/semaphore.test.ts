@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { Semaphore } from '@target/08-locks-and-conditions/semaphore';
+import { inWords, scaled } from '../../support/deadline';
 import { startTeam, stopTeams, type Team } from '../../support/thread-team';
 
 // The graded module's real path, for the team members to require (Jest maps @target only in this thread).
@@ -25,6 +26,11 @@ const L = {
   SEMAPHORE_BYTE_OFFSET: 32 * 4,
 };
 const SIZE = 4;
+/**
+ * Round limits (ms), passed to thread-team, which stretches them on a machine with less CPU
+ * (tests/support/deadline.ts): they only turn "never finished" into a failure.
+ */
+const COUNT_ROUND_MS = 3000;
 
 // One team of four members serves the whole suite while the tests pass; a test that fails (a member may be
 // stuck in acquire() for ever) throws its team away at once, and the next test starts a new one.
@@ -78,11 +84,12 @@ describe('Semaphore', () => {
       const results = await members.round<{ index: number; done: number; peak: number }>(
         { kind: 'count', iterations, permits },
         {
-          ms: 3000,
+          ms: COUNT_ROUND_MS,
           describeStuck: (stuck) =>
             `deadlocked: thread${stuck.length > 1 ? 's' : ''} ${stuck.join(', ')} of ${SIZE} never finished their ` +
-            `acquire()/release() pairs in round ${round} (waited 3 s): threads sleeping in acquire() were never ` +
-            `woken. release() must Atomics.notify a sleeping thread after it gives back the permit.`,
+            `acquire()/release() pairs in round ${round} (waited ${inWords(scaled(COUNT_ROUND_MS))}): threads ` +
+            `sleeping in acquire() were never woken. release() must Atomics.notify a sleeping thread after it ` +
+            `gives back the permit.`,
         },
       );
       const crowded = results.filter((r) => r.peak > permits);
@@ -196,6 +203,12 @@ describe('Semaphore', () => {
     const states = first[0]!.states;
     const runnable = [...states].filter((state) => state === 'R').length;
     const watched = late.find((r) => r.index === 2)!;
+    // CPU time against the waiter's own wall time, not a fixed bound: a waiter asleep in Atomics.wait uses a
+    // few ms of CPU (10 ms steps in /proc) however slow the machine, while its wall time is at least the
+    // 300 ms thread 0 watches it, more on a slow machine; so correct code stays far below wallMs / 4, and is
+    // seen asleep (S) at every look. (No known-wrong variant spins here. Two waiters that spin would share
+    // what CPU there is: about half their wall time each on one CPU, only a quarter each under a half-CPU
+    // quota; but a spinner is R, running or throttled, at every look, which the second half catches.)
     assert.ok(
       watched.cpuMs <= watched.wallMs / 4 && !(states.length > 0 && runnable > states.length / 2),
       `thread 2 waited ${watched.wallMs} ms in acquire() while no permit was free, and used ${watched.cpuMs} ms ` +

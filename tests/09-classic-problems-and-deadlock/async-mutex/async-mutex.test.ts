@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { AsyncMutex, type Release } from '@target/09-classic-problems-and-deadlock/async-mutex';
-import { gate, within } from '../../support/deadline';
+import { gate, inWords, scaled, within } from '../../support/deadline';
 
 /*
  * Everything here runs in one thread, and the test owns every await point: a caller enters its critical
@@ -10,8 +10,13 @@ import { gate, within } from '../../support/deadline';
  * "never happened" into a "deadlocked" failure.
  */
 
-/** How long a caller may take to get a lock that has been handed to it before the test calls it deadlocked. */
+/**
+ * How long a caller may take to get a lock that has been handed to it before the test calls it deadlocked.
+ * Stretched on a machine with less CPU: within() does it itself; the waits written here use DEADLOCK_WAIT_MS.
+ */
 const DEADLOCK_MS = 2000;
+const DEADLOCK_WAIT_MS = scaled(DEADLOCK_MS);
+const DEADLOCK_WAIT = inWords(DEADLOCK_WAIT_MS);
 
 /** Lets every pending promise callback run, and the event loop turn a few times. */
 async function drain(): Promise<void> {
@@ -20,12 +25,12 @@ async function drain(): Promise<void> {
 
 /**
  * Resolves with `promise`, or fails with `describe()` (called when the deadline passes, so it can say who
- * is still waiting then) if it has not settled within DEADLOCK_MS.
+ * is still waiting then) if it has not settled within DEADLOCK_MS (stretched).
  */
 async function deadlineOr<T>(promise: Promise<T>, describe: () => string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(describe())), DEADLOCK_MS);
+    timer = setTimeout(() => reject(new Error(describe())), DEADLOCK_WAIT_MS);
   });
   try {
     return await Promise.race([promise, expired]);
@@ -102,7 +107,7 @@ class Scene {
       Promise.race([caller.entering, failed]),
       () =>
         `deadlocked: caller ${caller.id} is still waiting for the lock, released by ${releasedBy}, ` +
-        `${DEADLOCK_MS} ms ago. Inside now: ${this.who()}; entered so far, in order: ${this.entries.join(', ') || 'nobody'}. ` +
+        `${DEADLOCK_WAIT} ago. Inside now: ${this.who()}; entered so far, in order: ${this.entries.join(', ') || 'nobody'}. ` +
         `When the lock is released and callers are waiting, the first waiter must be given the lock.`,
     );
   }
@@ -166,13 +171,13 @@ describe('AsyncMutex', () => {
     for (const call of calls) void call.then(({ id }) => settled.add(id));
     // Every read and write waits for this loop, which finishes all of them each turn: any two callers
     // inside at once both read before either writes.
-    const give = Date.now() + DEADLOCK_MS;
+    const give = Date.now() + DEADLOCK_WAIT_MS;
     while (settled.size < ids.length) {
       if (Date.now() > give) {
         const waiting = ids.filter((id) => !settled.has(id));
         assert.fail(
           `deadlocked: caller ${waiting.join(', ')} ${waiting.length === 1 ? 'is' : 'are'} still waiting for the lock ` +
-            `${DEADLOCK_MS} ms after the callers before them released it (store value ${store.value}, inside: ` +
+            `${DEADLOCK_WAIT} after the callers before them released it (store value ${store.value}, inside: ` +
             `${scene.who()}). Releasing must hand the lock to the next waiter.`,
         );
       }
@@ -254,7 +259,7 @@ describe('AsyncMutex', () => {
     await deadlineOr(Promise.all(everyone.map((caller) => caller.outcome)), () => {
       const stuck = everyone.filter((caller) => !caller.entered()).map((caller) => caller.id);
       return (
-        `deadlocked: caller ${stuck.join(', ')} still wait${stuck.length === 1 ? 's' : ''} for the lock ${DEADLOCK_MS} ms ` +
+        `deadlocked: caller ${stuck.join(', ')} still wait${stuck.length === 1 ? 's' : ''} for the lock ${DEADLOCK_WAIT} ` +
         `after caller 1 released it; got it so far, in order: ${scene.entries.join(', ') || 'nobody'}. When a ` +
         `holder releases the lock and callers wait, the first waiter must get it.`
       );

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { acquireLockFile } from '@target/09-classic-problems-and-deadlock/lock-file';
-import { within } from '../../support/deadline';
+import { inWords, scaled, within } from '../../support/deadline';
 import { isAlive } from '../../support/processes';
 
 /*
@@ -17,14 +17,37 @@ import { isAlive } from '../../support/processes';
 
 const MODULE = require.resolve('@target/09-classic-problems-and-deadlock/lock-file');
 const FIXTURE = path.join(__dirname, 'fixtures', 'participant.js');
+/*
+ * The limits below are written for the reference machine (2 CPUs). The deadlines are stretched on one with less
+ * CPU (tests/support/deadline.ts: within() and until() stretch what they are given); HOLD_MS, a hold the test
+ * plays out, and RETRY_MS, passed to the graded code, are behaviour and are not.
+ */
 /** How long a process may take to start, or to get a free lock, before the test gives up. */
 const DEADLINE_MS = 10_000;
-/** How long the waiters may take to take over a lock whose holder is dead (they look every RETRY_MS). */
+/**
+ * How long the waiters may take to take over a lock whose holder is dead (they look every RETRY_MS). A liveness
+ * deadline, stretched: a correct waiter takes over within a few looks, only later on a slow machine; the variant
+ * it catches (never-breaks-a-stale-lock) never takes over at all, so no stretch can let it through.
+ */
 const TAKEOVER_MS = 5000;
 /** Jest's limit for one test: several processes start, and a deadline may expire. */
-const TEST_MS = 30_000;
-/** How long this process holds the lock in "never robbed": far longer than a waiter needs to try many times. */
+const TEST_MS = scaled(30_000);
+/**
+ * How long this process holds the lock in "never robbed": far longer than a waiter needs to try many times.
+ * Not stretched (the chapter promises 1.5 s). A correct waiter never takes a live holder's lock, however long
+ * it is held, so no machine can make it fail. A waiter that robs live holders by age (stale-after-half-a-second:
+ * once the lock file is 500 ms old) still robs well within it on a slow machine: the lock file was made before
+ * the waiter was even started, so by the time it asks it is already hundreds of ms old (older on a slower
+ * machine, where starting a process takes longer), and the robbery takes a few file operations, tens of ms even
+ * on half a CPU: that leaves a margin of about a second.
+ */
 const HOLD_MS = 1500;
+/**
+ * In the forced test: how long the test waits for the process that does not hold the lock to act (take the
+ * lock, or look at it three times) before it checks that the process has not taken it. Only a waiter that does
+ * not look again and again (it watches the file, say) uses it all; stretched, as it gives a process time to act.
+ */
+const ACT_MS = 1500;
 const RETRY_MS = 5;
 
 interface Message {
@@ -94,16 +117,27 @@ async function start(name: string): Promise<Participant> {
   participants.push(participant);
   await until(
     () => participant.count('ready') > 0,
-    () => `${name} did not start within ${DEADLINE_MS} ms.`,
+    () => `${name} did not start within ${inWords(scaled(DEADLINE_MS))}.`,
   );
   return participant;
 }
 
 /**
- * Waits until `condition` holds, rechecking whenever a participant reports something. Throws at once the
- * error a participant reported (the graded code threw), and fails with `describe()` after `ms`.
+ * Waits until `condition` holds, rechecking whenever a participant reports something (and every `pollMs`, for
+ * conditions on files). Throws at once the error a participant reported (the graded code threw), and fails with
+ * `describe()` after `ms`, stretched on a machine with less CPU.
  */
-async function until(condition: () => boolean, describe: () => string, ms = DEADLINE_MS): Promise<void> {
+function until(condition: () => boolean, describe: () => string, ms = DEADLINE_MS, pollMs?: number): Promise<void> {
+  return untilWithin(condition, describe, scaled(ms), pollMs);
+}
+
+/** until() with a limit of exactly `ms`, not stretched: for a hold the test plays out. */
+async function untilWithin(
+  condition: () => boolean,
+  describe: () => string,
+  ms: number,
+  pollMs = Infinity,
+): Promise<void> {
   const give = Date.now() + ms;
   for (;;) {
     const failed = participants.find((participant) => participant.failure);
@@ -117,7 +151,7 @@ async function until(condition: () => boolean, describe: () => string, ms = DEAD
         changes.off('change', done);
         resolve();
       };
-      const timer = setTimeout(done, left);
+      const timer = setTimeout(done, Math.min(left, pollMs));
       changes.on('change', done);
     });
   }
@@ -184,6 +218,99 @@ describe('acquireLockFile()', () => {
   );
 
   test(
+    'a process that has found the lock file absent cannot take the lock after another process took it',
+    async () => {
+      // A forced schedule: process A asks for the free lock, and the first time its acquireLockFile() finds the
+      // lock file absent (existsSync, stat, access, readFile or open says so), A is paused right there, before
+      // the graded code gets the answer. Meanwhile process B asks, and takes the lock. Then A goes on. A check
+      // followed by a separate create lets A in beside B, in every run; an atomic create (link, or open with
+      // 'wx') fails with EEXIST, and A waits. On a machine with one CPU, this pause is what happens whenever
+      // the system switches processes at that point. A lock that never looks before it creates is never
+      // paused: then the two simply take turns.
+      const dir = await tempDir();
+      const file = path.join(dir, 'shared.lock');
+      const control = path.join(dir, 'test-control');
+      mkdirSync(control);
+      const pausedFile = path.join(control, 'paused');
+      const [first, second] = await Promise.all([start('process A'), start('process B')]);
+      first.send({
+        cmd: 'acquire',
+        file,
+        retryMs: RETRY_MS,
+        watch: { looks: true, pauseDir: control, pauseMs: scaled(DEADLINE_MS) },
+      });
+      await until(
+        () => existsSync(pausedFile) || first.count('acquired') > 0,
+        () => `deadlocked: ${first.label()} never got the free lock; ${describeLock(file)}.`,
+        DEADLINE_MS,
+        5,
+      );
+      const paused = existsSync(pausedFile) ? readFileSync(pausedFile, 'utf8') : undefined;
+      second.send({ cmd: 'acquire', file, retryMs: RETRY_MS, watch: { looks: true } });
+      let tookWhilePaused = false;
+      if (paused !== undefined) {
+        // B takes the free lock while A is paused. (A lock that makes B wait for A's check is not wrong: then A
+        // goes on after a while anyway, and the two must still take turns.)
+        await until(
+          () => second.count('acquired') > 0,
+          () => '',
+          ACT_MS,
+        ).catch(() => undefined);
+        tookWhilePaused = second.count('acquired') > 0;
+        writeFileSync(path.join(control, 'go'), '');
+      }
+      const both = [first, second];
+      const released = new Set<Participant>();
+      for (let turn = 1; turn <= both.length; turn += 1) {
+        await until(
+          () => both.some((member) => member.count('acquired') > 0 && !released.has(member)),
+          () =>
+            `deadlocked: ${both
+              .filter((member) => member.count('acquired') === 0)
+              .map((member) => member.label())
+              .join(' and ')} still wait${turn === 1 ? '' : 's'} for the lock` +
+            `${turn === 1 ? '' : ', after the other process released it'}; ${describeLock(file)}.`,
+        );
+        const holder = both.find((member) => member.count('acquired') > 0 && !released.has(member))!;
+        const other = both.find((member) => member !== holder)!;
+        if (!released.has(other)) {
+          // Give the other process time to act: to take the lock too (wrongly), or to look at it again and again.
+          const looked = other.count('looked');
+          await until(
+            () => other.count('acquired') > 0 || other.count('looked') >= looked + 3,
+            () => '',
+            ACT_MS,
+          ).catch(() => undefined);
+          assert.equal(
+            other.count('acquired'),
+            0,
+            `${holder.label()} and ${other.label()} both held the lock at once. ` +
+              (paused !== undefined
+                ? `The test paused ${first.label()} inside acquireLockFile() right after it found the lock file ` +
+                  `absent (${paused}), and let ${second.label()} ask for the lock${tookWhilePaused ? ' and take it' : ''}. ` +
+                  `Then ${first.label()} went on, and its acquireLockFile() resolved too, without noticing that ` +
+                  `the lock file now existed. On a machine with one CPU this pause happens whenever the system ` +
+                  `switches processes at that point. `
+                : '') +
+              `Checking that the lock file is absent and then creating it are two steps, and another process ` +
+              `can create it in between: create it in one atomic step that fails if it already exists. Write ` +
+              `the content under a unique temporary name and link() it to the lock file's name (or open it with ` +
+              `'wx'), and treat EEXIST as "held".`,
+          );
+        }
+        released.add(holder);
+        holder.send({ cmd: 'release' });
+        await until(
+          () => holder.count('released') > 0,
+          () => 'release() never resolved.',
+        );
+      }
+      assert.ok(!existsSync(file), `both processes held and released the lock, but ${describeLock(file)}.`);
+    },
+    TEST_MS,
+  );
+
+  test(
     'a holder killed with SIGKILL does not block the waiting processes for ever, and they hold the lock one at a time',
     async () => {
       const dir = await tempDir();
@@ -219,9 +346,9 @@ describe('acquireLockFile()', () => {
             const pid = lockHolder(file);
             return pid === holder.pid
               ? `deadlocked: the lock file still names pid ${holder.pid}, which is dead (killed with SIGKILL while it ` +
-                  `held the lock), ${TAKEOVER_MS} ms later; ${waiting.join(', ')} still wait for it. A lock whose holder ` +
+                  `held the lock), ${inWords(scaled(TAKEOVER_MS))} later; ${waiting.join(', ')} still wait for it. A lock whose holder ` +
                   `is dead (process.kill(pid, 0) throws ESRCH) is stale: one waiter must take it over.`
-              : `deadlocked: ${waiting.join(', ')} still wait for the lock, ${TAKEOVER_MS} ms after the process before ` +
+              : `deadlocked: ${waiting.join(', ')} still wait for the lock, ${inWords(scaled(TAKEOVER_MS))} after the process before ` +
                   `them released it; ${describeLock(file)}.`;
           },
           TAKEOVER_MS,
@@ -273,7 +400,7 @@ describe('acquireLockFile()', () => {
       );
       const asked = Date.now();
       // Hold the lock for a long time: the waiter looks at it every 5 ms, hundreds of times.
-      await until(
+      await untilWithin(
         () => waiter.count('acquired') > 0,
         () => '',
         HOLD_MS,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { inWords, scaled } from '../../support/deadline';
 import { startTeam, stopTeams, type RoundOptions } from '../../support/thread-team';
 
 /**
@@ -32,12 +33,13 @@ const LAYOUT = {
 /**
  * Rounds take milliseconds; a deadlock in lock() fails at once. Only a thread spinning on tryLock while it holds
  * a lock can deadlock unseen, so the limit stays modest, yet far above what a correct round needs under load.
+ * thread-team stretches round limits on a machine with less CPU (tests/support/deadline.ts).
  */
 const ROUND_MS = 3000;
 /** Starting the team's threads (each loads TypeScript and the graded module): only "never started" fails. */
 const START_MS = 20000;
-/** Per test: the first one starts the team, and on a loaded machine that alone can take seconds. */
-const TEST_MS = 30000;
+/** Per test: the first one starts the team, and on a loaded machine that alone can take seconds (stretched). */
+const TEST_MS = scaled(30000);
 /** How a thread's error starts when it gave up because another thread of the round failed. */
 const ABORTED = 'aborted';
 const idle = Array.from({ length: SIZE }, () => ({ kind: 'idle' }));
@@ -92,7 +94,7 @@ async function team(balances: number[]): Promise<Shared> {
     // before any round is timed by ROUND_MS.
     await guarded(idle, {
       ms: START_MS,
-      describeStuck: (stuck) => `threads ${stuck.join(', ')} did not even start within ${START_MS / 1000} s.`,
+      describeStuck: (stuck) => `threads ${stuck.join(', ')} did not even start within ${inWords(scaled(START_MS))}.`,
     });
     const shared: Shared = {
       view,
@@ -104,7 +106,7 @@ async function team(balances: number[]): Promise<Shared> {
           ms: ROUND_MS,
           describeStuck: (stuck) =>
             `deadlocked: thread${stuck.length > 1 ? 's' : ''} ${stuck.join(', ')} never finished (waited ` +
-            `${ROUND_MS / 1000} s): ${busy.map((thread) => describeThread(view, thread)).join('; ')}. A thread ` +
+            `${inWords(scaled(ROUND_MS))}): ${busy.map((thread) => describeThread(view, thread)).join('; ')}. A thread ` +
             `that holds a lock while it waits for another (in lock(), or retrying tryLock without first letting go ` +
             `of what it holds) waits for ever once another thread does the same the other way round. Take the locks ` +
             `in one global order, or unlock the first when tryLock of the second fails, and start over.`,
