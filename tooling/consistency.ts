@@ -7,9 +7,45 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import MarkdownIt from 'markdown-it';
 import { WORKBOOK_ROOT, type Manifest } from './manifest';
-import { VARIANT_MARK, variantsOf } from './variants';
+import { loadCatalogue } from './catalogue';
+import { checkContract } from './contract';
+import { VARIANT_MARKS, variantsOf, type VariantKind } from './variants';
 
-const MIN_VARIANTS = 2;
+/** Known-wrong and known-right variants each exercise needs at least. */
+const MIN_VARIANTS: Record<VariantKind, number> = { wrong: 2, right: 1 };
+/**
+ * Exercises whose clause-to-test table and known-right variants are still to be written: they need neither
+ * yet. Every other exercise must have both. An exercise leaves this list when its table is complete.
+ */
+const CONTRACTS_PENDING = new Set([
+  '01-why-concurrency/concurrent-server',
+  '01-why-concurrency/offload-cpu',
+  '02-processes/process-pool',
+  '02-processes/run-command',
+  '02-processes/timeout-kill',
+  '03-fork/copy-not-share',
+  '03-fork/fork-join',
+  '03-fork/returns-twice',
+  '04-ipc/backpressure-pipe',
+  '04-ipc/frame-decoder',
+  '04-ipc/rpc-over-ipc',
+  '05-threads/parallel-sum',
+  '05-threads/transfer',
+  '05-threads/worker-pool',
+  '06-processes-vs-threads/isolate',
+  '06-processes-vs-threads/supervisor',
+  '06-processes-vs-threads/which-survives',
+  '07-races-and-atomics/atomic-update',
+  '07-races-and-atomics/counter',
+  '07-races-and-atomics/spinlock',
+  '08-locks-and-conditions/barrier',
+  '08-locks-and-conditions/mutex',
+  '08-locks-and-conditions/ring-buffer',
+  '08-locks-and-conditions/semaphore',
+  '09-classic-problems-and-deadlock/async-mutex',
+  '09-classic-problems-and-deadlock/lock-file',
+  '09-classic-problems-and-deadlock/transfers',
+]);
 const markdown = new MarkdownIt();
 
 function filesUnder(dir: string): string[] {
@@ -80,6 +116,7 @@ export function checkConsistency(manifest: Manifest, root = WORKBOOK_ROOT): stri
     }
   }
 
+  const catalogue = loadCatalogue(path.join(root, 'tests', 'catalogue.json'));
   for (const exercise of manifest.exercises) {
     const stubFiles = filesUnder(path.join(root, 'exercises', exercise.id));
     const solutionFiles = filesUnder(path.join(root, 'solutions', exercise.id));
@@ -95,22 +132,34 @@ export function checkConsistency(manifest: Manifest, root = WORKBOOK_ROOT): stri
     if (suites.length !== 1) {
       problems.push(`tests/${exercise.id}/: expected exactly one *.test.ts grading suite, found ${suites.length}`);
     }
-    const variants = variantsOf(exercise.id, root);
-    if (variants.length < MIN_VARIANTS) {
-      problems.push(
-        `tests/${exercise.id}/wrong/: ${variants.length} known-wrong variant(s), at least ${MIN_VARIANTS} needed`,
-      );
+    const pending = CONTRACTS_PENDING.has(exercise.id);
+    for (const kind of ['wrong', 'right'] as const) {
+      const variants = variantsOf(exercise.id, root, kind);
+      const needed = kind === 'right' && pending ? 0 : MIN_VARIANTS[kind];
+      if (variants.length < needed) {
+        problems.push(
+          `tests/${exercise.id}/${kind}/: ${variants.length} known-${kind} variant(s), at least ${needed} needed`,
+        );
+      }
+      for (const variant of variants) {
+        const overlay = filesUnder(variant.dir);
+        const where = `tests/${exercise.id}/${kind}/${variant.name}`;
+        if (overlay.length === 0) problems.push(`${where}: empty`);
+        for (const file of overlay.filter((f) => !solutionFiles.includes(f))) {
+          problems.push(`${where}/${file}: overlays no file of the solution`);
+        }
+        const mark = VARIANT_MARKS[kind];
+        if (!overlay.some((file) => readFileSync(path.join(variant.dir, file), 'utf8').includes(mark))) {
+          problems.push(
+            `${where}: no "${mark}" comment ${kind === 'wrong' ? 'naming the mistake' : 'naming the design'}`,
+          );
+        }
+      }
     }
-    for (const variant of variants) {
-      const overlay = filesUnder(variant.dir);
-      const where = `tests/${exercise.id}/wrong/${variant.name}`;
-      if (overlay.length === 0) problems.push(`${where}: empty`);
-      for (const file of overlay.filter((f) => !solutionFiles.includes(f))) {
-        problems.push(`${where}/${file}: overlays no file of the solution`);
-      }
-      if (!overlay.some((file) => readFileSync(path.join(variant.dir, file), 'utf8').includes(VARIANT_MARK))) {
-        problems.push(`${where}: no "${VARIANT_MARK}" comment naming the mistake`);
-      }
+    const contractFile = path.join(root, 'tests', exercise.id, 'contract.md');
+    if (existsSync(contractFile) || !pending) {
+      const stub = stubFiles.map((file) => readFileSync(path.join(root, 'exercises', exercise.id, file), 'utf8'));
+      problems.push(...checkContract(exercise.id, stub, contractFile, catalogue[exercise.id] ?? []));
     }
   }
 

@@ -48,6 +48,7 @@ async function main(): Promise<number> {
   const patterns = ids ? [...ids].map((id) => `tests/${id}/`) : [];
   const roundsDir = roundsDirectory();
   const rounds = assembleRounds(manifest, roundsDir, (v) => !ids || ids.has(v.exerciseId));
+  const rightRounds = assembleRounds(manifest, roundsDir, (v) => !ids || ids.has(v.exerciseId), 'right');
   const hogs = values.busy ? startHogs() : [];
   // Stopped early (Ctrl-C, a kill): stop the hogs and remove the rounds before going.
   onStop(() => {
@@ -69,6 +70,16 @@ async function main(): Promise<number> {
         problems.push(
           `run ${run}: solutions not at full marks: ${failed.map((t) => `${t.name}: ${t.output}`).join('; ') || solutions.output}`,
         );
+      }
+      for (const round of rightRounds) {
+        const graded = await gradingRun(round.dir, patterns);
+        for (const variant of round.variants) {
+          variantChecks += 1;
+          const tests = graded.results ? testsOf(graded.results, variant.exerciseId) : [];
+          const lostPoints = tests.length === 0 || tests.some((test) => test.status !== 'passed');
+          if (lostPoints)
+            problems.push(`run ${run}: known-right variant ${variant.exerciseId} ✓ ${variant.name} lost points`);
+        }
       }
       for (const round of rounds) {
         const graded = await gradingRun(round.dir, patterns);

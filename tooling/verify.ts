@@ -118,11 +118,26 @@ function checkRound(run: GradingRun, round: VariantRound, manifest: Manifest): s
   return lines;
 }
 
+/** A round of known-right variants: every exercise, variant or reference, keeps full marks. */
+function checkRightRound(run: GradingRun, round: VariantRound, manifest: Manifest): string[] {
+  const results = run.results;
+  if (!results) return [`✗ round ${round.index}: no results file was written:\n${run.output}`];
+  const lines: string[] = [];
+  for (const exercise of manifest.exercises) {
+    const variant = round.variants.find((v) => v.exerciseId === exercise.id);
+    const failed = testsOf(results, exercise.id).filter((test) => test.status !== 'passed');
+    const who = variant ? `known-right variant ${exercise.id} ✓ ${variant.name}` : `the reference solution`;
+    if (variant && failed.length === 0) lines.push(`full marks: ${exercise.id} ✓ ${variant.name}`);
+    for (const test of failed) lines.push(`✗ ${who} lost points in round ${round.index}: ${test.name}: ${test.output}`);
+  }
+  return lines;
+}
+
 function variantTsconfig(dir: string): string {
   const file = path.join(dir, 'tsconfig.json');
   const config = {
     extends: path.relative(dir, path.join(WORKBOOK_ROOT, 'tsconfig.json')),
-    include: ['round-*/**/*.ts'],
+    include: ['*-round-*/**/*.ts'],
     // The workbook's own exclude list names .workbook/, where these rounds live.
     exclude: [],
   };
@@ -194,11 +209,26 @@ async function main(): Promise<void> {
   onStop(() => removeRounds(roundsDir));
   const rounds = assembleRounds(m, roundsDir);
   const variantCount = rounds.reduce((sum, round) => sum + round.variants.length, 0);
+  const rightRounds = assembleRounds(m, roundsDir, undefined, 'right');
+  const rightCount = rightRounds.reduce((sum, round) => sum + round.variants.length, 0);
   reports.push(
-    await step(`type-check the ${variantCount} known-wrong variants`, async () => {
+    await step(`type-check the ${variantCount} known-wrong and ${rightCount} known-right variants`, async () => {
       const { ok, output } = await command(bin('tsc'), ['--noEmit', '-p', variantTsconfig(roundsDir)]);
       return ok ? [] : [`✗ ${output.trim()}`];
     }),
+  );
+  reports.push(
+    await step(
+      `grade ${rightCount} known-right variants in ${rightRounds.length} rounds: each gets full marks`,
+      async () => {
+        const lines: string[] = [];
+        for (const round of rightRounds) {
+          const run = await gradingRun(round.dir);
+          lines.push(`round ${round.index}: ${describeRun(run)}`, ...checkRightRound(run, round, m));
+        }
+        return lines;
+      },
+    ),
   );
   reports.push(
     await step(`grade ${variantCount} known-wrong variants in ${rounds.length} rounds: each loses points`, async () => {
