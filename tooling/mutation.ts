@@ -1,5 +1,5 @@
 /**
- * `npm run mutation -- <exercise or chapter id>... [--concurrency N]`: mutation testing of the reference
+ * `npm run mutation -- <exercise or chapter id>... [--concurrency N] [--survivors]`: mutation testing of the reference
  * solutions with StrykerJS. For each exercise, Stryker makes many small changes ("mutants") to the solution's
  * files, one at a time, and grades each with the exercise's own suite (its command runner runs exactly what
  * `npm test -- <id>` runs). A mutant the suite rejects is killed; one that keeps full marks survived: either
@@ -8,6 +8,10 @@
  *
  * Prints, per exercise, the mutants and the mutation score (killed or timed out, over all that ran), then
  * every survivor with its place and its change; the full reports are in .workbook/mutation/<id>.json.
+ *
+ * `--survivors` grades again only the lines where the last report has survivors (after new tests were
+ * written for them) and updates that report, instead of running every mutant again. It refuses when the
+ * solution has changed since the report, whose places would no longer match.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,20 +26,18 @@ const STRYKER_BIN = path.join(path.dirname(require.resolve('@stryker-mutator/cor
 
 /** What of mutation-testing-report-schema's report this script reads. */
 interface Report {
-  files: Record<
-    string,
-    {
-      source: string;
-      mutants: {
-        mutatorName: string;
-        replacement?: string;
-        status: string;
-        statusReason?: string;
-        location: { start: { line: number; column: number } };
-      }[];
-    }
-  >;
+  files: Record<string, { source: string; mutants: Mutant[] }>;
 }
+
+interface Mutant {
+  mutatorName: string;
+  replacement?: string;
+  status: string;
+  statusReason?: string;
+  location: { start: { line: number; column: number }; end: { line: number; column: number } };
+}
+
+const SURVIVED = new Set(['Survived', 'NoCoverage']);
 
 export interface MutationScore {
   exerciseId: string;
@@ -54,7 +56,7 @@ export function scoreOf(exerciseId: string, report: Report): MutationScore {
     list.map((mutant) => ({ file, ...mutant })),
   );
   const killed = mutants.filter((m) => m.status === 'Killed' || m.status === 'Timeout');
-  const survived = mutants.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage');
+  const survived = mutants.filter((m) => SURVIVED.has(m.status));
   const ran = killed.length + survived.length;
   return {
     exerciseId,
@@ -71,20 +73,59 @@ export function scoreOf(exerciseId: string, report: Report): MutationScore {
   };
 }
 
-/** Runs Stryker on one exercise's reference solution; returns its score. */
-function mutate(exerciseId: string, concurrency: number): MutationScore {
+const reportName = (exerciseId: string, suffix: string) =>
+  path.join(REPORTS, `${exerciseId.replace('/', '--')}${suffix}`);
+
+/** The lines of the report's survivors, as Stryker `mutate` ranges (`file:first-last`). */
+function survivorRanges(report: Report): string[] {
+  const ranges: string[] = [];
+  for (const [file, { source, mutants }] of Object.entries(report.files)) {
+    if (readFileSync(path.resolve(REPOSITORY, file), 'utf8') !== source) {
+      throw new Error(`${file} has changed since the last full run; run it again without --survivors`);
+    }
+    for (const m of mutants.filter((mutant) => SURVIVED.has(mutant.status))) {
+      ranges.push(`${file}:${m.location.start.line}-${m.location.end.line}`);
+    }
+  }
+  return [...new Set(ranges)];
+}
+
+const keyOf = (file: string, m: Mutant) =>
+  `${file}:${m.location.start.line}:${m.location.start.column}:${m.mutatorName}:${m.replacement ?? ''}`;
+
+/** The earlier report, with the statuses of the mutants graded again taken from the new one. */
+function mergeReports(earlier: Report, again: Report): Report {
+  const statuses = new Map<string, Mutant>();
+  for (const [file, { mutants }] of Object.entries(again.files)) {
+    for (const m of mutants) statuses.set(keyOf(file, m), m);
+  }
+  for (const [file, entry] of Object.entries(earlier.files)) {
+    entry.mutants = entry.mutants.map((m) => {
+      const regraded = statuses.get(keyOf(file, m));
+      return regraded ? { ...m, status: regraded.status, statusReason: regraded.statusReason } : m;
+    });
+  }
+  return earlier;
+}
+
+/** Runs Stryker on one exercise's reference solution (or on its last survivors' lines); returns its score. */
+function mutate(exerciseId: string, concurrency: number, survivorsOnly: boolean): MutationScore {
   mkdirSync(REPORTS, { recursive: true });
-  const reportFile = path.join(REPORTS, `${exerciseId.replace('/', '--')}.json`);
-  const configFile = path.join(REPORTS, `${exerciseId.replace('/', '--')}.config.json`);
+  const reportFile = reportName(exerciseId, '.json');
+  const earlier = survivorsOnly ? (JSON.parse(readFileSync(reportFile, 'utf8')) as Report) : undefined;
+  const ranges = earlier ? survivorRanges(earlier) : [`solutions/${exerciseId}/**/*.ts`];
+  if (earlier && ranges.length === 0) return scoreOf(exerciseId, earlier);
+  const runReport = earlier ? reportName(exerciseId, '.survivors.json') : reportFile;
+  const configFile = reportName(exerciseId, '.config.json');
   const config = {
     testRunner: 'command',
     // Exactly what `npm test -- <id>` runs, against the (mutated) reference solutions.
     commandRunner: { command: `node node_modules/jest/bin/jest.js --ci tests/${exerciseId}/` },
-    mutate: [`solutions/${exerciseId}/**/*.ts`],
+    mutate: ranges,
     checkers: ['typescript'],
     tsconfigFile: 'tsconfig.json',
     reporters: ['json', 'progress'],
-    jsonReporter: { fileName: path.relative(REPOSITORY, reportFile) },
+    jsonReporter: { fileName: path.relative(REPOSITORY, runReport) },
     concurrency,
     coverageAnalysis: 'off',
     // A mutant that hangs is stopped by the grader's own time limit first; Stryker's is a back-stop.
@@ -106,28 +147,36 @@ function mutate(exerciseId: string, concurrency: number): MutationScore {
     cleanTempDir: true,
   };
   writeFileSync(configFile, JSON.stringify(config, null, 2));
-  rmSync(reportFile, { force: true });
+  rmSync(runReport, { force: true });
   const run = spawnSync(process.execPath, [STRYKER_BIN, 'run', configFile], {
     cwd: REPOSITORY,
     stdio: 'inherit',
     env: { ...process.env, WORKBOOK_TARGET: 'solutions', FORCE_COLOR: '0' },
   });
   if (run.status !== 0) throw new Error(`Stryker failed on ${exerciseId} (exit code ${run.status})`);
-  return scoreOf(exerciseId, JSON.parse(readFileSync(reportFile, 'utf8')) as Report);
+  const report = JSON.parse(readFileSync(runReport, 'utf8')) as Report;
+  if (!earlier) return scoreOf(exerciseId, report);
+  const merged = mergeReports(earlier, report);
+  writeFileSync(reportFile, JSON.stringify(merged));
+  rmSync(runReport, { force: true });
+  return scoreOf(exerciseId, merged);
 }
 
 function main(): number {
   const { values, positionals } = parseArgs({
-    options: { concurrency: { type: 'string', default: String(availableParallelism()) } },
+    options: {
+      concurrency: { type: 'string', default: String(availableParallelism()) },
+      survivors: { type: 'boolean', default: false },
+    },
     allowPositionals: true,
     strict: true,
   });
   if (positionals.length === 0) {
-    console.error('Usage: npm run mutation -- <exercise or chapter id>... [--concurrency N]');
+    console.error('Usage: npm run mutation -- <exercise or chapter id>... [--concurrency N] [--survivors]');
     return 2;
   }
   const exercises = selectExercises(loadManifest(), positionals);
-  const scores = exercises.map((exercise) => mutate(exercise.id, Number(values.concurrency)));
+  const scores = exercises.map((exercise) => mutate(exercise.id, Number(values.concurrency), values.survivors));
   console.log('\nexercise                                      mutants  killed  survived  ignored  score');
   for (const s of scores) {
     console.log(

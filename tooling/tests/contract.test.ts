@@ -70,7 +70,7 @@ describe('mutation scores', () => {
     mutatorName: 'StringLiteral',
     replacement: '""',
     status,
-    location: { start: { line, column: 2 } },
+    location: { start: { line, column: 2 }, end: { line, column: 9 } },
   });
 
   test('count killed and timed-out mutants over those that ran, and list the survivors', () => {
