@@ -58,14 +58,18 @@ export function catalogueOf(report: JestJson, exerciseIds: string[]): Catalogue 
   return Object.fromEntries(exerciseIds.filter((id) => byId.has(id)).map((id) => [id, byId.get(id)!]));
 }
 
-/** Grades the reference solutions and returns the catalogue of what ran. */
-export async function buildCatalogue(exerciseIds: string[]): Promise<Catalogue> {
+/**
+ * Grades the reference solutions of the given exercises and returns the catalogue of what ran (with
+ * `only`, just those exercises' suites are graded).
+ */
+export async function buildCatalogue(exerciseIds: string[], only = false): Promise<Catalogue> {
   const { gradingRun } = await import('./grading-run');
   const scratch = mkdtempSync(path.join(tmpdir(), 'workbook-catalogue-'));
   try {
     const jsonFile = path.join(scratch, 'jest.json');
     // Whether the solutions are at full marks is for verify to say: an out-of-date catalogue costs them points.
-    const run = await gradingRun('solutions', [], {}, ['--json', `--outputFile=${jsonFile}`]);
+    const patterns = only ? exerciseIds.map((id) => `tests/${id}/`) : [];
+    const run = await gradingRun('solutions', patterns, {}, ['--json', `--outputFile=${jsonFile}`]);
     let report: JestJson;
     try {
       report = JSON.parse(readFileSync(jsonFile, 'utf8')) as JestJson;
