@@ -151,7 +151,8 @@ function mutate(exerciseId: string, concurrency: number, survivorsOnly: boolean)
   const run = spawnSync(process.execPath, [STRYKER_BIN, 'run', configFile], {
     cwd: REPOSITORY,
     stdio: 'inherit',
-    env: { ...process.env, WORKBOOK_TARGET: 'solutions', FORCE_COLOR: '0' },
+    // One failing test kills a mutant: the rest of its suite is skipped.
+    env: { ...process.env, WORKBOOK_TARGET: 'solutions', WORKBOOK_STOP_AT_FIRST_FAILURE: '1', FORCE_COLOR: '0' },
   });
   if (run.status !== 0) throw new Error(`Stryker failed on ${exerciseId} (exit code ${run.status})`);
   const report = JSON.parse(readFileSync(runReport, 'utf8')) as Report;

@@ -10,6 +10,8 @@
  *                               exercise's own: visible (default), hidden, after_due_date, after_published
  *   WORKBOOK_STDOUT_VISIBILITY  Gradescope visibility of the scorecard printed on stdout; default visible
  *   WORKBOOK_TIME_SCALE         stretch every time limit by this factor instead of the computed one
+ *   WORKBOOK_STOP_AT_FIRST_FAILURE  1: skip each exercise's tests after its first failure (mutation
+ *                               testing sets it; read by jest/graded-environment.ts in each suite)
  *   WORKBOOK_TIME_BUDGET        seconds the whole run may take; exercises not graded by then are "not
  *                               graded", so an autograder's own timeout never ends a run without results
  *
