@@ -11,7 +11,7 @@ import { fullWorkbookMissing } from './edition';
 import { exercisesThatLostPoints, gradingRun, testsOf, variantVerdict } from './grading-run';
 import { loadManifest, selectExercises } from './manifest';
 import { onStop } from './on-stop';
-import { assembleRounds, removeRounds, roundsDirectory } from './variants';
+import { assembleRounds, removeRounds, roundsDirectory, suitesOfRound } from './variants';
 
 function startHogs(): ChildProcess[] {
   return Array.from({ length: availableParallelism() }, () =>
@@ -72,7 +72,7 @@ async function main(): Promise<number> {
         );
       }
       for (const round of rightRounds) {
-        const graded = await gradingRun(round.dir, patterns);
+        const graded = await gradingRun(round.dir, suitesOfRound(round));
         for (const variant of round.variants) {
           variantChecks += 1;
           const tests = graded.results ? testsOf(graded.results, variant.exerciseId) : [];
@@ -82,7 +82,7 @@ async function main(): Promise<number> {
         }
       }
       for (const round of rounds) {
-        const graded = await gradingRun(round.dir, patterns);
+        const graded = await gradingRun(round.dir, suitesOfRound(round));
         for (const variant of round.variants) {
           variantChecks += 1;
           if (!variantVerdict(graded.results, variant.exerciseId).rejected) {

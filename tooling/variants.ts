@@ -91,3 +91,12 @@ export function assembleRounds(
   }
   return rounds;
 }
+
+/**
+ * The suites a round needs: those of the exercises it has a variant of. The other exercises of the round
+ * are the reference solutions, graded on their own elsewhere, so each variant costs one grading of its
+ * own exercise, however many rounds there are.
+ */
+export function suitesOfRound(round: VariantRound): string[] {
+  return [...new Set(round.variants.map((variant) => `tests/${variant.exerciseId}/`))];
+}

@@ -15,7 +15,7 @@ import { gradingRun, testsOf, variantVerdict, type GradingRun } from './grading-
 import { loadManifest, WORKBOOK_ROOT, type Manifest } from './manifest';
 import type { ResultsFile } from './results-file';
 import { onStop } from './on-stop';
-import { assembleRounds, removeRounds, roundsDirectory, type VariantRound } from './variants';
+import { assembleRounds, removeRounds, roundsDirectory, suitesOfRound, type VariantRound } from './variants';
 
 interface StepReport {
   name: string;
@@ -99,36 +99,31 @@ function checkStubs(run: GradingRun, manifest: Manifest): string[] {
   return lines;
 }
 
-function checkRound(run: GradingRun, round: VariantRound, manifest: Manifest): string[] {
+function checkRound(run: GradingRun, round: VariantRound): string[] {
   const results = run.results;
   if (!results) return [`✗ round ${round.index}: no results file was written:\n${run.output}`];
   const lines: string[] = [];
-  const withVariant = new Set(round.variants.map((variant) => variant.exerciseId));
   for (const variant of round.variants) {
     const { rejected, graded, failed } = variantVerdict(results, variant.exerciseId);
     const label = `${variant.exerciseId} ✗ ${variant.name}`;
     if (rejected) lines.push(`rejected ${label}: failed ${failed} of ${graded} tests`);
     else lines.push(`✗ NOT rejected: ${label} (${graded} tests, all passed)`);
   }
-  for (const exercise of manifest.exercises.filter((e) => !withVariant.has(e.id))) {
-    const failed = testsOf(results, exercise.id).filter((test) => test.status !== 'passed');
-    for (const test of failed)
-      lines.push(`✗ the reference solution failed in round ${round.index}: ${test.name}: ${test.output}`);
-  }
   return lines;
 }
 
-/** A round of known-right variants: every exercise, variant or reference, keeps full marks. */
-function checkRightRound(run: GradingRun, round: VariantRound, manifest: Manifest): string[] {
+/** A round of known-right variants: each gets full marks. */
+function checkRightRound(run: GradingRun, round: VariantRound): string[] {
   const results = run.results;
   if (!results) return [`✗ round ${round.index}: no results file was written:\n${run.output}`];
   const lines: string[] = [];
-  for (const exercise of manifest.exercises) {
-    const variant = round.variants.find((v) => v.exerciseId === exercise.id);
-    const failed = testsOf(results, exercise.id).filter((test) => test.status !== 'passed');
-    const who = variant ? `known-right variant ${exercise.id} ✓ ${variant.name}` : `the reference solution`;
-    if (variant && failed.length === 0) lines.push(`full marks: ${exercise.id} ✓ ${variant.name}`);
-    for (const test of failed) lines.push(`✗ ${who} lost points in round ${round.index}: ${test.name}: ${test.output}`);
+  for (const variant of round.variants) {
+    const tests = testsOf(results, variant.exerciseId);
+    const failed = tests.filter((test) => test.status !== 'passed');
+    const label = `${variant.exerciseId} ✓ ${variant.name}`;
+    if (tests.length === 0) lines.push(`✗ known-right variant ${label}: no tests were graded`);
+    else if (failed.length === 0) lines.push(`full marks: ${label}`);
+    for (const test of failed) lines.push(`✗ known-right variant ${label} lost points: ${test.name}: ${test.output}`);
   }
   return lines;
 }
@@ -223,8 +218,8 @@ async function main(): Promise<void> {
       async () => {
         const lines: string[] = [];
         for (const round of rightRounds) {
-          const run = await gradingRun(round.dir);
-          lines.push(`round ${round.index}: ${describeRun(run)}`, ...checkRightRound(run, round, m));
+          const run = await gradingRun(round.dir, suitesOfRound(round));
+          lines.push(`round ${round.index}: ${describeRun(run)}`, ...checkRightRound(run, round));
         }
         return lines;
       },
@@ -234,8 +229,8 @@ async function main(): Promise<void> {
     await step(`grade ${variantCount} known-wrong variants in ${rounds.length} rounds: each loses points`, async () => {
       const lines: string[] = [];
       for (const round of rounds) {
-        const run = await gradingRun(round.dir);
-        lines.push(`round ${round.index}: ${describeRun(run)}`, ...checkRound(run, round, m));
+        const run = await gradingRun(round.dir, suitesOfRound(round));
+        lines.push(`round ${round.index}: ${describeRun(run)}`, ...checkRound(run, round));
       }
       return lines;
     }),
