@@ -11,6 +11,11 @@ import type { ResultsFile } from '../results-file';
 
 const JEST_BIN = require.resolve('jest/bin/jest');
 const scratch = mkdtempSync(path.join(tmpdir(), 'workbook-refused-'));
+/**
+ * Each test starts Jest and waits up to its own limit (30–60 s) for it: Jest's 5 s default would end the
+ * test first on a busy machine, where starting Jest alone can take longer.
+ */
+const TEST_TIMEOUT = 120_000;
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 interface Outcome {
@@ -49,11 +54,15 @@ function readResults(file: string): ResultsFile {
 const linesOf = (text: string): string[] => text.split('\n').filter((line) => line.trim() !== '');
 
 describe('Jest commands that run no suite', () => {
-  test.each([['--listTests'], ['--showConfig']])('%s exits promptly, with code 0', async (flag) => {
-    const outcome = await jest([flag], {}, 30_000);
-    expect(outcome.code).toBe(0);
-    if (flag === '--listTests') expect(linesOf(outcome.stdout)).toHaveLength(loadManifest().exercises.length);
-  });
+  test.each([['--listTests'], ['--showConfig']])(
+    '%s exits promptly, with code 0',
+    async (flag) => {
+      const outcome = await jest([flag], {}, 30_000);
+      expect(outcome.code).toBe(0);
+      if (flag === '--listTests') expect(linesOf(outcome.stdout)).toHaveLength(loadManifest().exercises.length);
+    },
+    TEST_TIMEOUT,
+  );
 });
 
 describe('a submission that cannot be graded', () => {
@@ -86,6 +95,7 @@ describe('a submission that cannot be graded', () => {
       expect(written.output).toMatch(said);
       expect(written.tests.every((test) => test.status === 'failed' && said.test(test.output))).toBe(true);
     },
+    TEST_TIMEOUT,
   );
 });
 
@@ -130,14 +140,18 @@ describe('a set-up that cannot grade', () => {
       () => ({ WORKBOOK_TIME_SCALE: 'slow' }),
       /WORKBOOK_TIME_SCALE=slow: use a number/,
     ],
-  ])('%s: exit 2, the problem named, and no results file left to mistake for a grade', async (_, setting, said) => {
-    const results = path.join(scratch, 'stale-results.json');
-    writeFileSync(results, '{"score": 270}\n');
-    const environment = { WORKBOOK_RESULTS: results, ...setting() };
-    const outcome = await jest([], environment);
-    expect(outcome.code).toBe(2);
-    expect(outcome.stderr).toMatch(said);
-    expect(outcome.stderr).not.toMatch(/^\s+at /m);
-    if (environment.WORKBOOK_RESULTS === results) expect(existsSync(results)).toBe(false);
-  });
+  ])(
+    '%s: exit 2, the problem named, and no results file left to mistake for a grade',
+    async (_, setting, said) => {
+      const results = path.join(scratch, 'stale-results.json');
+      writeFileSync(results, '{"score": 270}\n');
+      const environment = { WORKBOOK_RESULTS: results, ...setting() };
+      const outcome = await jest([], environment);
+      expect(outcome.code).toBe(2);
+      expect(outcome.stderr).toMatch(said);
+      expect(outcome.stderr).not.toMatch(/^\s+at /m);
+      if (environment.WORKBOOK_RESULTS === results) expect(existsSync(results)).toBe(false);
+    },
+    TEST_TIMEOUT,
+  );
 });
